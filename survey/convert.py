@@ -1,0 +1,30 @@
+"""Named conversions between a card and its plain-data forms.
+
+- `from_data(kind, data)`: parsed YAML -> validated card (shorthand accepted).
+- `to_card(card)`: card -> the canonical YAML data `fmt` writes (shorthand, fixed key order).
+- `to_export(card)`: card -> JSON-ready data with every field and exact integers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from survey.schema import KINDS, Card
+
+# Shared fields that read best after the kind's own fields.
+_LAST = ("notes", "sources")
+
+
+def from_data(kind: str, data: dict[str, Any]) -> Card:
+    return KINDS[kind].model_validate(data)
+
+
+def to_card(card: Card) -> dict[str, Any]:
+    data = card.model_dump(mode="json", exclude_defaults=True, context="card")
+    ordered = {key: value for key, value in data.items() if key not in _LAST}
+    ordered.update((key, data[key]) for key in _LAST if key in data)
+    return ordered
+
+
+def to_export(card: Card) -> dict[str, Any]:
+    return {"kind": card.KIND, **card.model_dump(mode="json")}

@@ -1,0 +1,92 @@
+"""Line and column of a field path, found by a round-trip parse of the card.
+
+The fast load keeps no positions, so a file is parsed again here only when it
+has something to report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.resolver import VersionedResolver
+
+from survey.diagnostics import Diagnostic, Loc
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+
+
+class _DatesAsText(VersionedResolver):
+    """Resolves `2023-03-13` as text both ways, so dates load as text and dump unquoted."""
+
+    _cache: dict | None = None
+
+    @property
+    def versioned_resolver(self) -> dict:
+        if self._cache is None:
+            table = super().versioned_resolver
+            self._cache = {ch: [rule for rule in rules if rule[0] != _TIMESTAMP] for ch, rules in table.items()}
+        return self._cache
+
+
+def round_trip_yaml() -> YAML:
+    """The comment- and position-keeping parser; dates stay text, as in the fast path."""
+    yaml = YAML(typ="rt")
+    yaml.Resolver = _DatesAsText
+    return yaml
+
+
+def round_trip(text: str):
+    return round_trip_yaml().load(text)
+
+
+def locate(tree, loc: Loc, *, key: bool = False) -> tuple[int, int]:
+    """1-based (line, col) of the deepest node of `loc` present in `tree`.
+
+    A missing key points at its parent mapping; `key=True` points at the last key
+    itself (for unknown keys) instead of its value.
+    """
+    node = tree
+    line, col = 1, 1
+    if isinstance(node, (CommentedMap, CommentedSeq)):
+        line, col = node.lc.line + 1, node.lc.col + 1
+    for index, part in enumerate(loc):
+        last = index == len(loc) - 1
+        if isinstance(node, CommentedMap) and part in node:
+            position = node.lc.key(part) if (key and last) else node.lc.value(part)
+            line, col = position[0] + 1, position[1] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            position = node.lc.item(part)
+            line, col = position[0] + 1, position[1] + 1
+            node = node[part]
+        else:
+            break
+    return line, col
+
+
+def place(diagnostics: list[Diagnostic], texts: dict[Path, str] | None = None) -> list[Diagnostic]:
+    """Give every diagnostic that has a `loc` but no line its position in its file."""
+    trees: dict[Path, object] = {}
+    placed = []
+    for diagnostic in diagnostics:
+        known = (texts and diagnostic.path in texts) or diagnostic.path.is_file()
+        if diagnostic.line or not known:
+            placed.append(diagnostic)
+            continue
+        if diagnostic.path not in trees:
+            try:
+                text = texts[diagnostic.path] if texts and diagnostic.path in texts else diagnostic.path.read_text("utf-8")
+                trees[diagnostic.path] = round_trip(text)
+            except Exception:  # the fast parse accepted it; any failure here only costs the position
+                trees[diagnostic.path] = None
+        tree = trees[diagnostic.path]
+        if tree is None:
+            placed.append(diagnostic)
+            continue
+        line, col = locate(tree, diagnostic.loc, key=diagnostic.key)
+        placed.append(replace(diagnostic, line=line, col=col))
+    return placed

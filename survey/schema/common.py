@@ -1,0 +1,613 @@
+"""Building blocks shared by every card kind: ids, localized text, sources,
+sourced values and measured quantities.
+
+Every class forbids unknown keys. Shorthand that people type (a bare "7B", a
+bare date, "8 x A100-80GB", "unknown") is accepted by before-validators and
+stored in one explicit form; `to_card` in `survey.convert` writes it back.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializationInfo,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from survey.shorthand import ShorthandError, canonical, parse_count, parse_number
+
+
+class Strict(BaseModel):
+    """Base of every schema class: unknown keys are errors, values are not coerced silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def expected(what: str) -> PydanticCustomError:
+    """An error whose text reads "expected ..."; the loader appends what was found."""
+    return PydanticCustomError("expected", "expected {what}", {"what": what})
+
+
+# --- ids and references ---------------------------------------------------------------
+
+_ID = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+
+
+def is_id(text: str) -> bool:
+    return bool(_ID.match(text))
+
+
+def _check_id(value: Any) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise expected("an id of lowercase letters, digits and single '-', '_' or '.' between them")
+    return value
+
+
+Id = Annotated[str, BeforeValidator(_check_id, json_schema_input_type=str)]
+
+
+class RefTo:
+    """Marks a field as holding the id of a card of another kind; `survey.rules.references` checks it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"RefTo({self.kind!r})"
+
+
+def Ref(kind: str) -> Any:  # noqa: N802 - reads as a type in annotations
+    return Annotated[str, BeforeValidator(_check_id, json_schema_input_type=str), RefTo(kind)]
+
+
+class SourceKey:
+    """Marks a field naming one of the card's own `sources`."""
+
+
+SourceRef = Annotated[str, BeforeValidator(_check_id, json_schema_input_type=str), SourceKey()]
+
+
+# --- text -----------------------------------------------------------------------------
+
+_HTML = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|&#?[A-Za-z0-9]+;")
+_MD_LINK = re.compile(r"\]\(\s*<?([^)\s>]*)")
+
+
+def _check_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise expected("text")
+    text = value.strip()
+    if not text:
+        raise expected("non-empty text")
+    if _HTML.search(text):
+        raise expected("plain text or Markdown without HTML tags or entities")
+    for target in _MD_LINK.findall(text):
+        if not re.match(r"^https?://", target) and not target.startswith("#"):
+            raise expected(f"links to http(s) addresses only, not {target!r}")
+    return text
+
+
+Text = Annotated[str, BeforeValidator(_check_text, json_schema_input_type=str)]
+
+
+class Localized(Strict):
+    """Text people read, in Chinese (always) and English."""
+
+    zh: Text
+    en: Text | None = None
+
+
+class Summary(Localized):
+    """Localized text where English is required too (names, summaries)."""
+
+    en: Text
+
+
+def _name_shorthand(value: Any) -> Any:
+    return {"zh": value, "en": value} if isinstance(value, str) else value
+
+
+class Name(Summary):
+    """A name; a plain string means the same name in both languages."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return _name_shorthand(value)
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: Any, info: SerializationInfo) -> Any:
+        if info.context == "card" and self.zh == self.en:
+            return self.zh
+        return handler(self)
+
+
+class Note(Localized):
+    """One remark about the subject, with the source it rests on."""
+
+    source: SourceRef | None = None
+
+
+# --- urls and sources -----------------------------------------------------------------
+
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+def _check_url(value: Any) -> str:
+    if not isinstance(value, str) or not _URL.match(value.strip()):
+        raise expected("an http:// or https:// address")
+    return value.strip()
+
+
+Url = Annotated[str, BeforeValidator(_check_url, json_schema_input_type=str)]
+
+SourceKind = Literal[
+    "survey",
+    "paper",
+    "repository",
+    "model-card",
+    "dataset-card",
+    "blog",
+    "website",
+    "documentation",
+    "report",
+    "leaderboard",
+    "unpublished",
+]
+
+
+class Source(Strict):
+    """Where facts come from. `survey` is the survey itself; every other kind is primary."""
+
+    kind: SourceKind
+    title: str = Field(min_length=1)
+    url: Url | None = None
+    document: str | None = Field(
+        default=None, description="For unpublished notes only: which document (no URL exists)."
+    )
+
+    @model_validator(mode="after")
+    def _url_or_document(self) -> Source:
+        if self.kind == "unpublished":
+            if not self.document:
+                raise expected("`document` naming the unpublished note")
+        elif self.url is None:
+            raise expected("`url`: every published source needs an http(s) address")
+        return self
+
+    @property
+    def primary(self) -> bool:
+        return self.kind not in ("survey", "unpublished")
+
+
+Sources = Annotated[dict[Id, Source], Field(min_length=1)]
+
+
+# --- dates ----------------------------------------------------------------------------
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def _check_date(value: Any) -> str:
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, int) and 1900 <= value <= 2100:
+        return str(value)
+    if not isinstance(value, str) or not (match := _PARTIAL_DATE.match(value.strip())):
+        raise expected("a date written YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(part) if part else None for part in match.groups())
+    try:
+        _dt.date(year, month or 1, day or 1)
+    except ValueError:
+        raise expected("a real calendar date") from None
+    return value.strip()
+
+
+PartialDate = Annotated[
+    str,
+    BeforeValidator(_check_date, json_schema_input_type=str),
+    PlainSerializer(lambda v: v, return_type=str),
+]
+
+
+def date_key(value: str) -> tuple[int, ...]:
+    """`2023-03` -> (2023, 3): comparable at the precision both dates share."""
+    return tuple(int(part) for part in value.split("-"))
+
+
+class Dated(Strict):
+    date: PartialDate
+    source: SourceRef | None = None
+    note: Localized | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else {"date": value}
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: Any, info: SerializationInfo) -> Any:
+        data = handler(self)
+        if info.context == "card" and set(data) == {"date"}:
+            return data["date"]
+        return data
+
+
+# --- yes / no / partial ---------------------------------------------------------------
+
+Status = Literal["yes", "no", "partial", "unknown"]
+
+
+class Openness(Strict):
+    """Whether something is public; the note says what is and is not (e.g. "fine-tuning code only")."""
+
+    status: Status
+    note: Localized | None = None
+    source: SourceRef | None = None
+    as_surveyed: str | None = Field(default=None, description="The survey's own cell, when the value differs.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, bool):
+            return {"status": "yes" if value else "no"}
+        return value if isinstance(value, dict) else {"status": value}
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: Any, info: SerializationInfo) -> Any:
+        data = handler(self)
+        if info.context == "card" and set(data) == {"status"}:
+            return data["status"]
+        return data
+
+
+# --- measured quantities --------------------------------------------------------------
+
+Number = int | float
+
+
+def _number(value: Any) -> Number:
+    try:
+        return parse_number(value)
+    except ShorthandError as exc:
+        raise expected(str(exc).removeprefix("expected ")) from None
+
+
+def _count(value: Any) -> int:
+    try:
+        return parse_count(value)
+    except ShorthandError as exc:
+        raise expected(str(exc).removeprefix("expected ")) from None
+
+
+Count = Annotated[int, BeforeValidator(_count, json_schema_input_type=int | str)]
+Amount = Annotated[Number, BeforeValidator(_number, json_schema_input_type=int | float | str)]
+
+_SCALAR = re.compile(r"^\s*(~)?\s*([0-9][0-9_,.]*\s*[kKmMbBgGtT]?)\s*([^\d\s].*)?$")
+
+
+class Measure(Strict):
+    """A number with a unit: exact, approximate (`approx`), a range (`min`..`max`) or `unknown`.
+
+    Subclasses fix the allowed units. A scalar is shorthand: "52K examples",
+    "~3 hours", "7B", "unknown".
+    """
+
+    UNITS: ClassVar[tuple[str, ...]] = ()
+    UNIT_ALIASES: ClassVar[dict[str, str]] = {}
+    DEFAULT_UNIT: ClassVar[str | None] = None
+    BILLION: ClassVar[str] = "B"
+
+    value: Amount | None = None
+    min: Amount | None = None
+    max: Amount | None = None
+    unknown: bool = False
+    approx: bool = False
+    unit: str | None = None
+    source: SourceRef | None = None
+    note: Localized | None = None
+    as_surveyed: str | None = Field(default=None, description="The survey's own cell, when the value differs.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            data = dict(value)
+        elif isinstance(value, str) and value.strip().lower() in ("unknown", "未知"):
+            data = {"unknown": True}
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            data = {"value": value}
+        elif isinstance(value, str) and (match := _SCALAR.match(value)):
+            tilde, number, unit = match.groups()
+            data = {"value": number.strip()}
+            if tilde:
+                data["approx"] = True
+            if unit:
+                data["unit"] = unit.strip()
+        else:
+            raise expected(f"a number{' with a unit' if cls.UNITS else ''} such as {cls._example()}, or unknown")
+        if isinstance(data.get("unit"), str):
+            unit = data["unit"].strip()
+            data["unit"] = cls.UNIT_ALIASES.get(unit.lower(), cls.UNIT_ALIASES.get(unit, unit))
+        if data.get("unit") is None and cls.DEFAULT_UNIT and not data.get("unknown"):
+            data["unit"] = cls.DEFAULT_UNIT
+        return data
+
+    @classmethod
+    def _example(cls) -> str:
+        return "7B"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Measure:
+        given = [self.value is not None, self.min is not None or self.max is not None, self.unknown]
+        if sum(given) != 1:
+            raise expected("exactly one of `value`, `min`/`max`, or `unknown: true`")
+        if (self.min is None) != (self.max is None) and not self.unknown and self.value is None:
+            raise expected("both `min` and `max` for a range")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise expected(f"`min` ({self.min}) not above `max` ({self.max})")
+        if not self.unknown:
+            if self.unit is None:
+                raise expected(f"a `unit`, one of {', '.join(self.UNITS)}")
+            if self.unit not in self.UNITS:
+                raise PydanticCustomError(
+                    "expected",
+                    "unit: expected one of {units}, found {found!r}",
+                    {"units": ", ".join(self.UNITS), "found": self.unit},
+                )
+        elif self.unit is not None and self.unit not in self.UNITS:
+            raise expected(f"a `unit` among {', '.join(self.UNITS)}")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: Any, info: SerializationInfo) -> Any:
+        data = handler(self)
+        if info.context != "card":
+            return data
+        for key in ("value", "min", "max"):
+            if isinstance(data.get(key), int):
+                data[key] = canonical(data[key], billion=self.BILLION)
+        if data.get("unit") == self.DEFAULT_UNIT:
+            data.pop("unit")
+        if set(data) == {"unknown"}:
+            return "unknown"
+        if set(data) <= {"value", "unit", "approx"} and "value" in data:
+            text = f"{'~' if data.get('approx') else ''}{data['value']}"
+            return f"{text} {data['unit']}" if "unit" in data else data["value"]
+        return data
+
+    @property
+    def known(self) -> bool:
+        return not self.unknown
+
+    def midpoint(self) -> float | None:
+        if self.value is not None:
+            return float(self.value)
+        if self.min is not None and self.max is not None:
+            return (float(self.min) + float(self.max)) / 2
+        return None
+
+
+class Parameters(Measure):
+    UNITS = ("parameters",)
+    DEFAULT_UNIT = "parameters"
+    UNIT_ALIASES = {"params": "parameters", "parameter": "parameters"}
+
+
+class DataSize(Measure):
+    UNITS = ("tokens", "examples", "conversations", "messages", "bytes", "words", "pairs", "hours-audio")
+    UNIT_ALIASES = {
+        "token": "tokens",
+        "example": "examples",
+        "samples": "examples",
+        "instructions": "examples",
+        "conversation": "conversations",
+        "dialogues": "conversations",
+        "message": "messages",
+        "b": "bytes",
+        "byte": "bytes",
+        "pair": "pairs",
+        "word": "words",
+    }
+    BILLION = "G"
+
+    @classmethod
+    def _example(cls) -> str:
+        return "'52K examples' or '1.4T tokens'"
+
+
+class Duration(Measure):
+    UNITS = ("minutes", "hours", "days", "weeks", "months")
+    UNIT_ALIASES = {
+        "min": "minutes",
+        "mins": "minutes",
+        "minute": "minutes",
+        "h": "hours",
+        "hr": "hours",
+        "hrs": "hours",
+        "hour": "hours",
+        "d": "days",
+        "day": "days",
+        "week": "weeks",
+        "month": "months",
+    }
+    HOURS: ClassVar[dict[str, float]] = {"minutes": 1 / 60, "hours": 1, "days": 24, "weeks": 168, "months": 730}
+
+    @classmethod
+    def _example(cls) -> str:
+        return "'3 hours' or '21 days'"
+
+    def hours(self) -> float | None:
+        point = self.midpoint()
+        return None if point is None or self.unit is None else point * self.HOURS[self.unit]
+
+
+class Money(Measure):
+    UNITS = ("USD", "CNY")
+    UNIT_ALIASES = {"$": "USD", "usd": "USD", "dollars": "USD", "cny": "CNY", "rmb": "CNY", "yuan": "CNY"}
+
+    @classmethod
+    def _example(cls) -> str:
+        return "'600 USD'"
+
+
+class Compute(Measure):
+    UNITS = ("flops", "gpu-hours")
+    UNIT_ALIASES = {"flop": "flops", "gpu-hour": "gpu-hours", "gpu hours": "gpu-hours"}
+
+    @classmethod
+    def _example(cls) -> str:
+        return "'1022362 gpu-hours' or '6.3e23 flops'"
+
+
+class Percent(Measure):
+    UNITS = ("percent",)
+    DEFAULT_UNIT = "percent"
+    UNIT_ALIASES = {"%": "percent"}
+
+    @classmethod
+    def _example(cls) -> str:
+        return "'85.2 %'"
+
+
+# --- hardware -------------------------------------------------------------------------
+
+_HARDWARE = re.compile(r"^\s*(\d+)\s*[x×*]\s*(\S+)\s*$", re.IGNORECASE)
+_ACCELERATOR = re.compile(r"^[A-Za-z][A-Za-z0-9.]*(?:-[A-Za-z0-9.]+)*$")
+
+
+def _check_accelerator(value: Any) -> str:
+    if not isinstance(value, str) or not _ACCELERATOR.match(value):
+        raise expected("an accelerator name such as A100-80GB, V100-32GB or RTX4090")
+    return value
+
+
+class Hardware(Strict):
+    """Accelerators used for training: `count` x `type`, or unknown. Shorthand "8 x A100-80GB"."""
+
+    type: Annotated[str, BeforeValidator(_check_accelerator, json_schema_input_type=str)] | None = None
+    count: int | None = Field(default=None, ge=1, strict=True)
+    unknown: bool = False
+    source: SourceRef | None = None
+    note: Localized | None = None
+    as_surveyed: str | None = Field(default=None, description="The survey's own cell, when the value differs.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("unknown", "未知"):
+            return {"unknown": True}
+        if isinstance(value, str) and (match := _HARDWARE.match(value)):
+            return {"count": int(match.group(1)), "type": match.group(2)}
+        raise expected("'COUNT x TYPE' such as '8 x A100-80GB', a mapping with type and count, or unknown")
+
+    @model_validator(mode="after")
+    def _complete(self) -> Hardware:
+        if self.unknown and (self.type or self.count):
+            raise expected("either `unknown: true` or `type` and `count`, not both")
+        if not self.unknown and (self.type is None or self.count is None):
+            raise expected("both `type` and `count` (or `unknown: true`)")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: Any, info: SerializationInfo) -> Any:
+        data = handler(self)
+        if info.context == "card":
+            if set(data) == {"unknown"}:
+                return "unknown"
+            if set(data) == {"type", "count"}:
+                return f"{data['count']} x {data['type']}"
+        return data
+
+
+# --- misc -----------------------------------------------------------------------------
+
+_LANG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]+)?$|^code$|^multilingual$")
+
+
+def _check_language(value: Any) -> str:
+    if not isinstance(value, str) or not _LANG.match(value):
+        raise expected("a language code such as zh, en or ja (or 'code', 'multilingual')")
+    return value
+
+
+Language = Annotated[str, BeforeValidator(_check_language, json_schema_input_type=str)]
+
+
+class License(Strict):
+    """A license by SPDX id where one exists (`Apache-2.0`), else by name; or unknown."""
+
+    id: str = Field(min_length=1, description="SPDX id, a well-known name such as 'LLaMA research license', or 'unknown'.")
+    note: Localized | None = None
+    source: SourceRef | None = None
+    url: Url | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) else {"id": value}
+
+    @model_serializer(mode="wrap")
+    def _compact(self, handler: Any, info: SerializationInfo) -> Any:
+        data = handler(self)
+        if info.context == "card" and set(data) == {"id"}:
+            return data["id"]
+        return data
+
+
+class Links(Strict):
+    repository: Url | None = None
+    paper: Url | None = None
+    blog: Url | None = None
+    website: Url | None = None
+    weights: Url | None = None
+    data: Url | None = None
+    demo: Url | None = None
+    documentation: Url | None = None
+
+
+def _single_as_list(value: Any) -> Any:
+    return [value] if value is not None and not isinstance(value, list) else value
+
+
+def one_or_many(item: Any) -> Any:
+    """`list[item]` that also accepts a single item (written back as a list)."""
+    return Annotated[list[item], BeforeValidator(_single_as_list), Field(min_length=1)]
+
+
+def unique(values: list[Any]) -> list[Any]:
+    if len(set(values)) != len(values):
+        duplicates = sorted({v for v in values if values.count(v) > 1})
+        raise expected(f"each entry once, found {', '.join(map(str, duplicates))} more than once")
+    return values
+
+
+class Card(Strict):
+    """Fields every card has. The kind comes from the folder, the id from the file name."""
+
+    KIND: ClassVar[str] = ""
+    FOLDER: ClassVar[str] = ""
+
+    id: Id
+    name: Name
+    summary: Summary
+    aliases: Annotated[list[Annotated[str, Field(min_length=1)]], AfterValidator(unique)] = Field(
+        default=[], description="Other names people use for it (Vicuna-13B, bloom-820m-zh…)."
+    )
+    notes: list[Note] = []
+    sources: Sources
