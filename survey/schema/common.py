@@ -34,6 +34,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
+class Shorthand(Strict):
+    """A record that may also be written as one scalar; the JSON Schema admits both forms."""
+
+    SHORTHAND_TYPES: ClassVar[tuple[str, ...]] = ("string",)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict:
+        full = handler(core_schema)
+        return {"anyOf": [full, {"type": list(cls.SHORTHAND_TYPES)}]}
+
+
 def expected(what: str) -> PydanticCustomError:
     """An error whose text reads "expected ..."; the loader appends what was found."""
     return PydanticCustomError("expected", "expected {what}", {"what": what})
@@ -118,7 +129,7 @@ def _name_shorthand(value: Any) -> Any:
     return {"zh": value, "en": value} if isinstance(value, str) else value
 
 
-class Name(Summary):
+class Name(Summary, Shorthand):
     """A name; a plain string means the same name in both languages."""
 
     @model_validator(mode="before")
@@ -228,7 +239,7 @@ def date_key(value: str) -> tuple[int, ...]:
     return tuple(int(part) for part in value.split("-"))
 
 
-class Dated(Strict):
+class Dated(Shorthand):
     date: PartialDate
     source: SourceRef | None = None
     note: Localized | None = None
@@ -251,9 +262,10 @@ class Dated(Strict):
 Status = Literal["yes", "no", "partial", "unknown"]
 
 
-class Openness(Strict):
+class Openness(Shorthand):
     """Whether something is public; the note says what is and is not (e.g. "fine-tuning code only")."""
 
+    SHORTHAND_TYPES = ("string", "boolean")
     status: Status
     note: Localized | None = None
     source: SourceRef | None = None
@@ -299,13 +311,14 @@ Amount = Annotated[Number, BeforeValidator(_number, json_schema_input_type=int |
 _SCALAR = re.compile(r"^\s*(~)?\s*([0-9][0-9_,.]*\s*[kKmMbBgGtT]?)\s*([^\d\s].*)?$")
 
 
-class Measure(Strict):
+class Measure(Shorthand):
     """A number with a unit: exact, approximate (`approx`), a range (`min`..`max`) or `unknown`.
 
     Subclasses fix the allowed units. A scalar is shorthand: "52K examples",
     "~3 hours", "7B", "unknown".
     """
 
+    SHORTHAND_TYPES = ("string", "number")
     UNITS: ClassVar[tuple[str, ...]] = ()
     UNIT_ALIASES: ClassVar[dict[str, str]] = {}
     DEFAULT_UNIT: ClassVar[str | None] = None
@@ -380,13 +393,15 @@ class Measure(Strict):
         for key in ("value", "min", "max"):
             if isinstance(data.get(key), int):
                 data[key] = canonical(data[key], billion=self.BILLION)
-        if data.get("unit") == self.DEFAULT_UNIT:
+        if self.DEFAULT_UNIT is not None and data.get("unit") == self.DEFAULT_UNIT:
             data.pop("unit")
         if set(data) == {"unknown"}:
             return "unknown"
         if set(data) <= {"value", "unit", "approx"} and "value" in data:
+            if "unit" not in data and not data.get("approx"):
+                return data["value"]
             text = f"{'~' if data.get('approx') else ''}{data['value']}"
-            return f"{text} {data['unit']}" if "unit" in data else data["value"]
+            return f"{text} {data['unit']}" if "unit" in data else text
         return data
 
     @property
@@ -495,7 +510,7 @@ def _check_accelerator(value: Any) -> str:
     return value
 
 
-class Hardware(Strict):
+class Hardware(Shorthand):
     """Accelerators used for training: `count` x `type`, or unknown. Shorthand "8 x A100-80GB"."""
 
     type: Annotated[str, BeforeValidator(_check_accelerator, json_schema_input_type=str)] | None = None
@@ -549,7 +564,7 @@ def _check_language(value: Any) -> str:
 Language = Annotated[str, BeforeValidator(_check_language, json_schema_input_type=str)]
 
 
-class License(Strict):
+class License(Shorthand):
     """A license by SPDX id where one exists (`Apache-2.0`), else by name; or unknown."""
 
     id: str = Field(min_length=1, description="SPDX id, a well-known name such as 'LLaMA research license', or 'unknown'.")
@@ -587,7 +602,9 @@ def _single_as_list(value: Any) -> Any:
 
 def one_or_many(item: Any) -> Any:
     """`list[item]` that also accepts a single item (written back as a list)."""
-    return Annotated[list[item], BeforeValidator(_single_as_list), Field(min_length=1)]
+    return Annotated[
+        list[item], BeforeValidator(_single_as_list, json_schema_input_type=item | list[item]), Field(min_length=1)
+    ]
 
 
 def unique(values: list[Any]) -> list[Any]:

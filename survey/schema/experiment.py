@@ -14,6 +14,7 @@ from survey.schema.common import (
     Hardware,
     Localized,
     Ref,
+    Shorthand,
     SourceRef,
     Strict,
     expected,
@@ -40,9 +41,10 @@ class Hyperparameters(Strict):
     optimizer: str | None = None
 
 
-class Steps(Strict):
+class Steps(Shorthand):
     """A step count or range; a bare number means one value."""
 
+    SHORTHAND_TYPES = ("integer",)
     min: int = Field(ge=0)
     max: int = Field(ge=0)
 
