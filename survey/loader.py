@@ -1,8 +1,8 @@
 """Reading cards: bytes -> text -> YAML -> validated card, every problem a `Diagnostic`.
 
-The fast path parses with ruamel.yaml's C-accelerated safe loader and keeps no
-positions; only files with something to report are parsed again, round-trip,
-to find the line and column (`survey.positions`).
+The fast path parses with libyaml (`survey.fastyaml`) and keeps no positions;
+only files with something to report are parsed again, with ruamel.yaml's
+round-trip loader, to find the line and column (`survey.positions`).
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from survey import fastyaml
 from survey.diagnostics import Diagnostic, dotted
 from survey.messages import reword
 from survey.positions import place
@@ -55,17 +54,6 @@ class Catalog:
         return self.cards[card.KIND][card.id].path
 
 
-def _fast_yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=False)
-    yaml.allow_duplicate_keys = False
-    # Dates stay text so that the schema, not the parser, reports a bad one with its field.
-    yaml.constructor.add_constructor("tag:yaml.org,2002:timestamp", yaml.constructor.__class__.construct_yaml_str)
-    return yaml
-
-
-_YAML = _fast_yaml()
-
-
 def card_type_for(path: Path) -> type[Card] | None:
     return FOLDERS.get(path.parent.name)
 
@@ -99,25 +87,24 @@ def read_text(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
 
 def parse(path: Path, text: str) -> tuple[object, list[Diagnostic]]:
     try:
-        data = _YAML.load(text)
-    except DuplicateKeyError as exc:
+        data = fastyaml.load(text)
+    except fastyaml.DuplicateKey as exc:
         mark = exc.problem_mark
-        key = str(exc.problem).split('"')[1] if '"' in str(exc.problem) else "?"
         return None, [
             Diagnostic(
                 path,
                 mark.line + 1,
                 mark.column + 1,
-                field=key,
-                message=f"expected each key once in a mapping, found {key!r} a second time",
+                field=exc.key,
+                message=f"expected each key once in a mapping, found {exc.key!r} a second time",
             )
         ]
-    except MarkedYAMLError as exc:
+    except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         return None, [Diagnostic(path, line, col, message=f"YAML syntax: {problem}", rule="yaml")]
-    except YAMLError as exc:
+    except yaml.YAMLError as exc:
         return None, [Diagnostic(path, 1, 1, message=f"YAML syntax: {exc}", rule="yaml")]
     if not isinstance(data, dict):
         return None, [Diagnostic(path, 1, 1, message=f"expected a mapping of fields, found {type(data).__name__}")]

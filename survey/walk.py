@@ -6,6 +6,7 @@ and every measured quantity without knowing the layout of each kind.
 
 from __future__ import annotations
 
+import functools
 import typing
 from collections.abc import Iterator
 from typing import Any
@@ -14,8 +15,10 @@ from pydantic import BaseModel
 
 from survey.diagnostics import Loc
 
+_SCALARS = (str, int, float, bool)
 
-def markers(annotation: Any) -> list[Any]:
+
+def markers(annotation: Any) -> tuple[Any, ...]:
     """Annotated metadata of a field type, looking through Optional and list."""
     found: list[Any] = []
     origin = typing.get_origin(annotation)
@@ -26,22 +29,29 @@ def markers(annotation: Any) -> list[Any]:
     elif origin is not None and origin is not dict:
         for arg in typing.get_args(annotation):
             found.extend(markers(arg))
-    return found
+    return tuple(found)
 
 
-def fields(node: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Any, list[Any]]]:
+@functools.cache
+def _layout(model_type: type[BaseModel]) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """(field name, markers) of a model class, computed once per class."""
+    return tuple(
+        (name, markers(info.annotation) + tuple(info.metadata)) for name, info in model_type.model_fields.items()
+    )
+
+
+def fields(node: Any, loc: Loc = ()) -> Iterator[tuple[Loc, Any, tuple[Any, ...]]]:
     """(path, value, markers) of every field value under `node`, depth first."""
     if not isinstance(node, BaseModel):
         return
-    for name, info in type(node).model_fields.items():
+    for name, meta in _layout(type(node)):
         value = getattr(node, name)
         if value is None:
             continue
-        meta = markers(info.annotation) + list(info.metadata)
         yield from _values(value, (*loc, name), meta)
 
 
-def _values(value: Any, loc: Loc, meta: list[Any]) -> Iterator[tuple[Loc, Any, list[Any]]]:
+def _values(value: Any, loc: Loc, meta: tuple[Any, ...]) -> Iterator[tuple[Loc, Any, tuple[Any, ...]]]:
     if isinstance(value, list):
         for index, item in enumerate(value):
             yield from _values(item, (*loc, index), meta)
@@ -50,7 +60,7 @@ def _values(value: Any, loc: Loc, meta: list[Any]) -> Iterator[tuple[Loc, Any, l
             yield from _values(item, (*loc, key), meta)
     else:
         yield loc, value, meta
-        if isinstance(value, BaseModel):
+        if not isinstance(value, _SCALARS):
             yield from fields(value, loc)
 
 

@@ -48,8 +48,9 @@ def check(catalog: Catalog) -> Iterator[Diagnostic]:
 
 def unsourced_numbers(card) -> Iterator[tuple]:
     """Paths of known quantities with no source of their own nor on an enclosing record."""
-    sourced_prefixes = {loc for loc, value, _ in fields(card) if getattr(value, "source", None)}
-    for loc, value, _ in fields(card):
+    walked = list(fields(card))
+    sourced_prefixes = {loc for loc, value, _ in walked if getattr(value, "source", None)}
+    for loc, value, _ in walked:
         if not isinstance(value, (Measure, Hardware)) or value.unknown or value.source is not None:
             continue
         if not any(loc[:depth] in sourced_prefixes for depth in range(1, len(loc))):

@@ -1,0 +1,74 @@
+"""Benchmark 1: `survey check` against the floor of a bare libyaml parse, on synthetic catalogs.
+
+Run: .venv/bin/python bench/catalog_check.py [--sizes 100 1000 5000]
+Prints one row per catalog size; the last line is the headline ratio (check / floor at the largest size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import synthetic  # noqa: E402
+
+from survey.loader import card_files, load_catalog  # noqa: E402
+from survey.rules import run_all  # noqa: E402
+
+
+def floor(root: Path) -> float:
+    """The fastest bare parse: PyYAML's CSafeLoader over every file, no validation."""
+    start = time.perf_counter()
+    for path in card_files(root):
+        yaml.load(path.read_text("utf-8"), Loader=yaml.CSafeLoader)  # noqa: S506
+    return time.perf_counter() - start
+
+
+def check(root: Path) -> tuple[float, int]:
+    start = time.perf_counter()
+    catalog, diagnostics = load_catalog(root)
+    diagnostics += run_all(catalog)
+    return time.perf_counter() - start, sum(d.severity == "error" for d in diagnostics)
+
+
+def best_of(runs: int, function, *args):
+    results = [function(*args) for _ in range(runs)]
+    return min(results, key=lambda r: r if isinstance(r, float) else r[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
+    parser.add_argument("--runs", type=int, default=3, help="best of N runs per figure")
+    args = parser.parse_args()
+    table = Table(title="survey check vs bare libyaml parse (seconds, best of runs)")
+    for column in ("model cards", "floor (CSafeLoader)", "survey check", "ratio", "after 1 card changes"):
+        table.add_column(column, justify="right")
+    ratio = 0.0
+    with tempfile.TemporaryDirectory() as folder:
+        for size in args.sizes:
+            root = synthetic.write(Path(folder) / f"catalog-{size}", size)
+            bare = best_of(args.runs, floor, root)
+            seconds, errors = best_of(args.runs, check, root)
+            assert errors == 0, f"synthetic catalog of {size} has {errors} errors"
+            changed = root / "models" / "bench-model-1.yaml"
+            changed.write_text(changed.read_text().replace("Synthetic model", "A synthetic model"))
+            again, _ = check(root)
+            ratio = seconds / bare
+            table.add_row(f"{size:,}", f"{bare:.2f}", f"{seconds:.2f}", f"{ratio:.2f}x", f"{again:.2f}")
+    console = Console()
+    console.print(table)
+    console.print(f"headline: survey check / floor = {ratio:.2f}x at {args.sizes[-1]:,} cards")
+
+
+if __name__ == "__main__":
+    main()

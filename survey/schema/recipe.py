@@ -1,0 +1,235 @@
+"""Recipes: how to retrain one baseline, recorded exactly enough for `python -m reproduce` to run it.
+
+A recipe pins the base model and the data (Hub ids at revisions, or URLs with
+sha256), keeps the prompt template byte-exact, says which tokens are
+supervised, and keeps every hyperparameter and the DeepSpeed (or LoRA) config
+as the original recorded them. `deviations` lists every place where the
+reproduction cannot or does not follow the original, and why.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from survey.schema.common import (
+    Card,
+    DataSize,
+    Duration,
+    Hardware,
+    Localized,
+    Parameters,
+    Ref,
+    SourceRef,
+    Strict,
+    Url,
+    expected,
+)
+
+_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _check_repo(value: Any) -> str:
+    if not isinstance(value, str) or not _REPO.match(value):
+        raise expected("a Hugging Face Hub repo id such as 'huggyllama/llama-7b'")
+    return value
+
+
+HubId = Annotated[str, BeforeValidator(_check_repo, json_schema_input_type=str)]
+
+Architecture = Literal["llama", "bloom", "baichuan", "qwen2", "gpt_neox"]
+TemplateName = Literal["alpaca", "alpaca-lora", "vicuna_v1.1", "oasst", "firefly", "qwen"]
+DataFormat = Literal["alpaca", "sharegpt", "firefly", "belle-multiturn", "oasst-export", "dolly", "self-intro"]
+Supervised = Literal["response", "everything", "assistant-turns"]
+PadPolicy = Literal["add-pad-mean-init", "unk", "eos", "existing", "unk-id-0"]
+Strategy = Literal["deepspeed", "fsdp", "ddp", "single", "model-parallel"]
+Precision = Literal["bf16", "fp16", "fp32", "int8-fp16"]
+
+
+class Shape(Strict):
+    """The transformer's shape, for memory and FLOP estimates and for the tiny random model of `--smoke`."""
+
+    layers: int = Field(ge=1)
+    hidden: int = Field(ge=1)
+    heads: int = Field(ge=1)
+    intermediate: int = Field(ge=1)
+    vocab: int = Field(ge=1)
+    kv_heads: int | None = Field(default=None, ge=1)
+
+
+class Base(Strict):
+    """The model the recipe starts from."""
+
+    hub: HubId
+    revision: str = Field(min_length=1, description="A commit on the Hub; 'main' means not yet pinned (listed in deviations).")
+    trust_remote_code: bool = False
+    architecture: Architecture
+    parameters: Parameters
+    shape: Shape
+    source: SourceRef | None = None
+    note: Localized | None = None
+
+
+class Sampling(Strict):
+    """How examples are drawn from a source (e.g. 500 from each of firefly's 24 categories)."""
+
+    per_category: int | None = Field(default=None, ge=1)
+    category_field: str | None = None
+    categories: int | None = Field(default=None, ge=1)
+    max_examples: int | None = Field(default=None, ge=1)
+    val_split: float | None = Field(default=None, ge=0, lt=1)
+    val_examples: int | None = Field(default=None, ge=0)
+    seed: int | None = None
+    note: Localized | None = None
+
+
+class DataSource(Strict):
+    """One part of the training data: a Hub data set at a revision, or a URL with its sha256."""
+
+    name: str = Field(min_length=1)
+    hub: HubId | None = None
+    revision: str | None = None
+    url: Url | None = None
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    file: str | None = Field(default=None, description="The file inside the Hub repo, when it holds several.")
+    split: str = "train"
+    format: DataFormat
+    construction: str | None = Field(default=None, description="A `reproduce data` construction applied first (neo-*).")
+    sampling: Sampling | None = None
+    amount: DataSize | None = None
+    included: bool = Field(default=True, description="False for parts that cannot be used (internal data).")
+    source: SourceRef | None = None
+    note: Localized | None = None
+
+    @model_validator(mode="after")
+    def _located(self) -> DataSource:
+        if self.included and self.hub is None and self.url is None:
+            raise expected("`hub` (with `revision`) or `url` (with `sha256`) for data that is used")
+        return self
+
+
+class Template(Strict):
+    """The prompt format, byte-exact; `reproduce.templates` implements each name and tests check it against `text`."""
+
+    name: TemplateName
+    system: str | None = Field(default=None, description="Fixed text put before every prompt (a system prompt or prefix).")
+    text: dict[str, str] = Field(default={}, description="The original's strings, verbatim (e.g. PROMPT_DICT).")
+    source: SourceRef | None = None
+
+
+class Masking(Strict):
+    """Which tokens carry loss."""
+
+    supervised: Supervised
+    note: Localized
+    source: SourceRef | None = None
+
+
+class TokenizerPolicy(Strict):
+    pad: PadPolicy
+    add_special_tokens: list[str] = []
+    padding_side: Literal["left", "right"] = "right"
+    use_fast: bool | None = None
+    add_eos: bool = True
+    note: Localized | None = None
+    source: SourceRef | None = None
+
+
+class Hyperparameters(Strict):
+    learning_rate: float = Field(gt=0)
+    epochs: float = Field(gt=0)
+    per_device_batch_size: int = Field(ge=1)
+    gradient_accumulation_steps: int = Field(ge=1)
+    devices: int | None = Field(default=None, ge=1, description="Data-parallel devices of the recorded run, when recorded.")
+    global_batch_size: int | None = Field(default=None, ge=1)
+    max_length: int = Field(ge=1)
+    weight_decay: float = Field(default=0.0, ge=0)
+    warmup_ratio: float | None = Field(default=None, ge=0, le=1)
+    warmup_steps: int | None = Field(default=None, ge=0)
+    scheduler: str
+    optimizer: str
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-8
+    max_grad_norm: float | None = 1.0
+    precision: Precision
+    tf32: bool | None = None
+    gradient_checkpointing: bool = False
+    seed: int = 42
+    save_steps: int | None = None
+    logging_steps: int | None = None
+    source: SourceRef | None = None
+
+    @model_validator(mode="after")
+    def _global_batch(self) -> Hyperparameters:
+        if self.devices is None or self.global_batch_size is None:
+            return self
+        product = self.per_device_batch_size * self.gradient_accumulation_steps * self.devices
+        if product != self.global_batch_size:
+            raise expected(
+                f"global_batch_size = per_device_batch_size x gradient_accumulation_steps x devices = {product},"
+                f" found {self.global_batch_size}"
+            )
+        return self
+
+
+class Distributed(Strict):
+    strategy: Strategy
+    fsdp: str | None = Field(default=None, description="The --fsdp option of the original, when FSDP.")
+    source: SourceRef | None = None
+
+
+class DeepSpeed(Strict):
+    """A DeepSpeed config exactly as recorded ("auto" values kept)."""
+
+    stage: int = Field(ge=0, le=3)
+    file: str | None = Field(default=None, description="Its path in the original repository.")
+    used_by_original: bool = Field(default=True, description="False when the original ran otherwise (an alternative it documents).")
+    config: dict[str, Any]
+    source: SourceRef | None = None
+
+    @model_validator(mode="after")
+    def _stage_matches(self) -> DeepSpeed:
+        recorded = (self.config.get("zero_optimization") or {}).get("stage", 0)
+        if recorded != self.stage:
+            raise expected(f"`stage` equal to config.zero_optimization.stage ({recorded}), found {self.stage}")
+        return self
+
+
+class Lora(Strict):
+    r: int = Field(ge=1)
+    alpha: int = Field(ge=1)
+    dropout: float = Field(ge=0, lt=1)
+    target_modules: list[str] = Field(min_length=1)
+    bias: Literal["none", "all", "lora_only"] = "none"
+    load_in_8bit: bool = False
+    source: SourceRef | None = None
+
+
+class Deviation(Localized):
+    """One difference from the original and why."""
+
+    topic: str = Field(min_length=1)
+
+
+class Recipe(Card):
+    KIND = "recipe"
+    FOLDER = "recipes"
+
+    model: Ref("model") | None = Field(default=None, description="The catalog model this recipe reproduces.")
+    experiment: Ref("experiment") | None = Field(default=None, description="The experiment card it reproduces.")
+    base: Base
+    data: list[DataSource] = Field(min_length=1)
+    template: Template
+    masking: Masking
+    tokenizer: TokenizerPolicy
+    hyperparameters: Hyperparameters
+    distributed: Distributed
+    deepspeed: DeepSpeed | None = None
+    lora: Lora | None = None
+    hardware: Hardware
+    time: Duration
+    launch: str | None = Field(default=None, description="The original launch command, verbatim.")
+    deviations: list[Deviation] = []
