@@ -8,7 +8,7 @@ import json
 
 from survey.convert import to_export
 from survey.loader import Catalog
-from survey.schema.common import Measure
+from survey.schema.common import Hardware, Measure
 from survey.schema.model import Model
 
 CSV_COLUMNS = (
@@ -49,6 +49,12 @@ def measure_text(measure: Measure | None) -> str:
     return f"{'~' if measure.approx else ''}{number}{unit}"
 
 
+def hardware_text(hardware: Hardware) -> str:
+    if hardware.unknown:
+        return "unknown"
+    return f"{hardware.count}x{hardware.type}" if hardware.count else hardware.type
+
+
 def model_row(model: Model) -> dict[str, str]:
     training = model.training
     hardware = training.hardware
@@ -64,7 +70,7 @@ def model_row(model: Model) -> dict[str, str]:
         "open_weights": model.open.weights.status,
         "parameters": ";".join(measure_text(size.parameters) for size in model.sizes),
         "training_data": ";".join(measure_text(d) for d in training.data),
-        "hardware": "unknown" if hardware.unknown else f"{hardware.count}x{hardware.type}",
+        "hardware": hardware_text(hardware),
         "training_time": measure_text(training.time),
         "cost": measure_text(training.cost),
         "base_models": ";".join(link.model for link in model.lineage),

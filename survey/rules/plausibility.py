@@ -52,7 +52,7 @@ def check(catalog: Catalog) -> Iterator[Diagnostic]:
             compute = (extra.compute if extra and extra.compute else None) or model.training.compute
             tokens = sum(d.midpoint() or 0 for d in data if d.unit == "tokens" and d.known)
             parameters = size.parameters.midpoint()
-            if not tokens or not parameters or hardware.unknown:
+            if not tokens or not parameters or hardware.unknown or hardware.count is None:
                 continue
             if compute and compute.known and compute.unit == "gpu-hours":
                 gpu_hours, basis = compute.midpoint(), "GPU-hours"

@@ -174,6 +174,7 @@ SourceKind = Literal[
     "documentation",
     "report",
     "leaderboard",
+    "issue",
     "unpublished",
 ]
 
@@ -243,6 +244,7 @@ class Dated(Shorthand):
     date: PartialDate
     source: SourceRef | None = None
     note: Localized | None = None
+    as_surveyed: str | None = Field(default=None, description="The survey's own date, when the value differs.")
 
     @model_validator(mode="before")
     @classmethod
@@ -511,7 +513,10 @@ def _check_accelerator(value: Any) -> str:
 
 
 class Hardware(Shorthand):
-    """Accelerators used for training: `count` x `type`, or unknown. Shorthand "8 x A100-80GB"."""
+    """Accelerators used for training: `count` x `type`, or unknown. Shorthand "8 x A100-80GB".
+
+    A known type with no published count leaves `count` out.
+    """
 
     type: Annotated[str, BeforeValidator(_check_accelerator, json_schema_input_type=str)] | None = None
     count: int | None = Field(default=None, ge=1, strict=True)
@@ -535,8 +540,8 @@ class Hardware(Shorthand):
     def _complete(self) -> Hardware:
         if self.unknown and (self.type or self.count):
             raise expected("either `unknown: true` or `type` and `count`, not both")
-        if not self.unknown and (self.type is None or self.count is None):
-            raise expected("both `type` and `count` (or `unknown: true`)")
+        if not self.unknown and self.type is None:
+            raise expected("a `type` (and `count` where published), or `unknown: true`")
         return self
 
     @model_serializer(mode="wrap")

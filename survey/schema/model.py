@@ -89,6 +89,7 @@ class Size(Strict):
     name: str | None = Field(default=None, description="The released checkpoint's name, e.g. vicuna-13b.")
     hub: str | None = Field(default=None, description="Hugging Face Hub repo id of the weights, when published there.")
     training: PartialTraining | None = None
+    note: Localized | None = None
 
 
 class DatasetUse(Strict):

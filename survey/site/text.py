@@ -35,7 +35,7 @@ Linker = Callable[[str], str]
 
 def md_escape(text: str) -> str:
     """Plain text as Markdown that renders as exactly these characters, on one line."""
-    flat = " ".join(str(text).split())
+    flat = re.sub(r"\s+", " ", str(text))
     return _ESCAPE.sub(lambda m: _SPECIAL[m.group()], flat)
 
 
@@ -74,7 +74,8 @@ def inline(text: str, linker: Linker | None = None) -> str:
         else:
             out.append(f"<em>{plain(match.group('em_text'))}</em>")
     out.append(plain(flat[pos:]))
-    return "".join(out)
+    # "2023. Something" at the start of a line would begin an ordered list.
+    return re.sub(r"^(\d+)\.", r"\1&#46;", "".join(out))
 
 
 _BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$")
