@@ -94,8 +94,11 @@ def test_seed_000_experiments_are_recorded(loaded):
 
 def test_survey_models_have_a_primary_source(loaded):
     catalog, _ = loaded
-    for card in catalog.of("model") + catalog.of("project") + catalog.of("dataset"):
+    for card in catalog.of("model") + catalog.of("project"):
         assert any(source.primary for source in card.sources.values()), card.id
+    for card in catalog.of("dataset"):
+        kinds = {source.kind for source in card.sources.values()}
+        assert any(source.primary for source in card.sources.values()) or "unpublished" in kinds, card.id
 
 
 def test_cards_are_in_canonical_form():

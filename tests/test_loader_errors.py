@@ -130,3 +130,11 @@ def test_every_file_is_reported_in_one_run(catalog_root):
     _, diagnostics = load_catalog(catalog_root)
     assert {d.path.name for d in diagnostics} == {"empty.yaml", "tabs.yaml", "tiny-chat.yaml"}
     assert len([d for d in diagnostics if d.path.name == "tiny-chat.yaml"]) == 3
+
+
+def test_tokens_that_look_like_tags_are_allowed_in_code_spans(catalog_root):
+    text = card("models/tiny-chat.yaml").replace("en: An instruction model.", "en: 'Each turn ends with `</s>`.'")
+    path = write(catalog_root, "models/tiny-chat.yaml", text)
+    assert errors_of(path) == []
+    path.write_text(card("models/tiny-chat.yaml").replace("en: An instruction model.", "en: 'Each turn ends with </s>.'"))
+    assert "put tokens such as `</s>` in backticks" in errors_of(path)[0]

@@ -10,7 +10,8 @@ from survey.schema.common import Hardware, Measure, SourceKey
 from survey.walk import fields, marked
 
 NAME = "sources"
-# Experiments come from unpublished notes; every other kind must point at a primary source.
+# Experiments come from unpublished notes; every other kind must point at a primary source,
+# unless the thing itself is only known from an unpublished note (then no primary source exists).
 NO_PRIMARY_NEEDED = {"experiment"}
 
 
@@ -27,7 +28,8 @@ def check(catalog: Catalog) -> Iterator[Diagnostic]:
                     message=f"expected one of this card's sources ({', '.join(sorted(keys))}), found {value!r}",
                     rule=NAME,
                 )
-        if card.KIND not in NO_PRIMARY_NEEDED and not any(source.primary for source in card.sources.values()):
+        unpublished = any(source.kind == "unpublished" for source in card.sources.values())
+        if card.KIND not in NO_PRIMARY_NEEDED and not unpublished and not any(s.primary for s in card.sources.values()):
             yield Diagnostic(
                 entry.path,
                 field="sources",

@@ -92,6 +92,7 @@ SourceRef = Annotated[str, BeforeValidator(_check_id, json_schema_input_type=str
 # --- text -----------------------------------------------------------------------------
 
 _HTML = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|&#?[A-Za-z0-9]+;")
+_CODE_SPAN = re.compile(r"`[^`]*`")
 _MD_LINK = re.compile(r"\]\(\s*<?([^)\s>]*)")
 
 
@@ -101,8 +102,8 @@ def _check_text(value: Any) -> str:
     text = value.strip()
     if not text:
         raise expected("non-empty text")
-    if _HTML.search(text):
-        raise expected("plain text or Markdown without HTML tags or entities")
+    if _HTML.search(_CODE_SPAN.sub("", text)):
+        raise expected("plain text or Markdown without HTML tags or entities (put tokens such as `</s>` in backticks)")
     for target in _MD_LINK.findall(text):
         if not re.match(r"^https?://", target) and not target.startswith("#"):
             raise expected(f"links to http(s) addresses only, not {target!r}")
