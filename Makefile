@@ -3,27 +3,40 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
+CHROMIUM := /usr/bin/chromium
+export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: test serve check fmt schema export clean
+.PHONY: test serve site check fmt schema export clean browser
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # Stamp files record which extras are installed, so repeated runs skip pip.
+# Playwright drives Debian's chromium in the site's browser tests (it downloads no browser of its own).
 $(VENV)/.test-installed: pyproject.toml | $(PY)
-	$(PIP) install -q -e '.[test]'
+	$(PIP) install -q -e '.[test,site]'
 	touch $@
 
 $(VENV)/.site-installed: pyproject.toml | $(PY)
-	$(PIP) install -q -e .
+	$(PIP) install -q -e '.[site]'
 	touch $@
 
-test: $(VENV)/.test-installed
+# The browser tests use Debian's chromium (and CJK fonts, so screenshots show Chinese text).
+browser:
+	@test -x $(CHROMIUM) || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; }
+
+test: $(VENV)/.test-installed browser
 	$(PY) -m pytest
 
+# Live preview: pages are re-rendered whenever a card changes. SITE_LANG=en serves the English site.
 serve: $(VENV)/.site-installed
-	$(PY) -m survey check
-	$(PY) -m survey export
+	-$(PY) -m survey check
+	-$(PY) -m survey export
+	$(PY) -m survey.site serve --lang $(or $(SITE_LANG),zh)
+
+# The static site: site/ (Chinese) and site/en/ (English).
+site: $(VENV)/.site-installed
+	$(PY) -m survey.site build
 
 check: $(VENV)/.site-installed
 	$(PY) -m survey check

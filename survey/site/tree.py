@@ -1,0 +1,125 @@
+"""The family tree: every model placed by lineage depth, drawn as SVG, and the same tree as lists."""
+
+from __future__ import annotations
+
+from survey.site.page import Page, Site, card_path
+from survey.site.text import html_escape as esc
+from survey.site.text import md_escape
+
+PATH = "family-tree.md"
+COL, ROW, PAD = 210, 26, 14
+
+
+def _layout(site: Site) -> tuple[list[tuple[str, int, int]], list[tuple[str, str, str]], dict[str, str | None]]:
+    """(model id, column, row) of every model, (base, model, relation) edges, and each model's parent in the drawing."""
+    models = {m.id: m for m in site.sorted_cards("model")}
+    children: dict[str, list[str]] = {mid: [] for mid in models}
+    edges = []
+    for mid, model in models.items():
+        for link in model.lineage:
+            if link.model in models and link.model != mid:
+                children[link.model].append(mid)
+                edges.append((link.model, mid, link.relation))
+    for kids in children.values():
+        kids.sort(key=lambda k: (models[k].released.date, k))
+    depth: dict[str, int] = {}
+
+    def depth_of(mid: str, trail: frozenset[str]) -> int:
+        if mid not in depth:
+            bases = [l.model for l in models[mid].lineage if l.model in models and l.model not in trail]
+            depth[mid] = 1 + max((depth_of(b, trail | {mid}) for b in bases), default=-1)
+        return depth[mid]
+
+    for mid in models:
+        depth_of(mid, frozenset())
+    roots = sorted(
+        (m for m in models if not any(l.model in models and l.model != m for l in models[m].lineage)),
+        key=lambda m: (-_descendants(m, children), models[m].released.date, m),
+    )
+    placed: list[tuple[str, int, int]] = []
+    seen: set[str] = set()
+    tree_parent: dict[str, str | None] = {}
+
+    def visit(mid: str, parent: str | None = None) -> None:
+        if mid in seen:
+            return
+        seen.add(mid)
+        tree_parent[mid] = parent
+        placed.append((mid, depth[mid], len(placed)))
+        for kid in children[mid]:
+            visit(kid, mid)
+
+    for root in roots:
+        visit(root)
+    for mid in models:  # anything left (lineage cycles) still gets a row
+        visit(mid)
+    return placed, edges, tree_parent
+
+
+def _descendants(mid: str, children: dict[str, list[str]]) -> int:
+    seen, stack = set(), [mid]
+    while stack:
+        for kid in children[stack.pop()]:
+            if kid not in seen:
+                seen.add(kid)
+                stack.append(kid)
+    return len(seen)
+
+
+def svg(site: Site, page: Page) -> str:
+    placed, edges, _parents = _layout(site)
+    if not placed:
+        return ""
+    where = {mid: (PAD + col * COL, PAD + row * ROW + ROW / 2) for mid, col, row in placed}
+    width = PAD * 2 + (max(col for _m, col, _r in placed) + 1) * COL
+    height = PAD * 2 + len(placed) * ROW
+    parts = []
+    for base, mid, relation in edges:
+        (x1, y1), (x2, y2) = where[base], where[mid]
+        x1 += 8
+        mx = (x1 + x2) / 2
+        parts.append(
+            f'<path class="sv-edge sv-rel-{esc(relation)}" d="M{x1:.0f},{y1:.0f} C{mx:.0f},{y1:.0f} {mx:.0f},{y2:.0f} {x2 - 6:.0f},{y2:.0f}">'
+            f"<title>{esc(page.relation(relation))}</title></path>"
+        )
+    for mid, _col, _row in placed:
+        x, y = where[mid]
+        model = site.catalog.get("model", mid)
+        parts.append(
+            f'<a href="{page.href(card_path(model))}"><g class="sv-node"><title>{esc(site.text(model.summary))}</title>'
+            f'<circle cx="{x:.0f}" cy="{y:.0f}" r="5"/>'
+            f'<text x="{x + 9:.0f}" y="{y + 4:.0f}">{esc(site.name(model))}</text></g></a>'
+        )
+    return (
+        f'<figure class="sv-chart sv-tree" id="sv-family-tree"><svg viewBox="0 0 {width} {height}" '
+        f'width="{width}" role="img" aria-label="family tree" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg></figure>'
+    )
+
+
+def lists(site: Site, page: Page) -> str:
+    placed, edges, parent = _layout(site)
+    relation = {(base, mid): rel for base, mid, rel in edges}
+    lines = []
+    order = [mid for mid, _c, _r in placed]
+    depth_in_list: dict[str, int] = {}
+    for mid in order:
+        base = parent.get(mid)
+        level = depth_in_list[base] + 1 if base in depth_in_list else 0
+        depth_in_list[mid] = level
+        model = site.catalog.get("model", mid)
+        how = f" — {md_escape(page.relation(relation[(base, mid)]))}" if base else ""
+        lines.append("    " * level + f"- {page.link(model)}{how}")
+    return "\n".join(lines)
+
+
+def render(site: Site) -> tuple[str, str]:
+    page = Page(site, PATH)
+    zh = site.lang == "zh"
+    intro = (
+        "由模型卡片的 `lineage`（基于哪个模型、如何训练）画出。左边是基座模型，向右是在它之上训练的模型。"
+        if zh
+        else "Drawn from the models' `lineage` (which base, and how it was trained). Bases are on the left; "
+        "models trained on them are to their right."
+    )
+    body = [f"# {'家族树' if zh else 'Family tree'}", "", intro, "", svg(site, page), "", "## " + ("列表" if zh else "As a list"), "", lists(site, page), ""]
+    return PATH, "\n".join(body)

@@ -1,0 +1,229 @@
+"""`mkdocs build --strict` of the real catalog, both languages, and the built site in Chromium.
+
+The browser tests need Playwright for Python and Debian's chromium at /usr/bin/chromium (`make test`
+installs both); without them they are skipped.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from survey.loader import load_catalog
+from survey.site.page import card_path, url_of
+
+pytest.importorskip("mkdocs")
+pytest.importorskip("material")
+
+CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path("build/screenshots")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    site = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [sys.executable, "-m", "survey.site", "build", "--site-dir", str(site)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return site
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return load_catalog(Path("catalog"))[0]
+
+
+def test_strict_build_has_both_languages(built: Path, catalog) -> None:
+    assert (built / "index.html").is_file() and (built / "en" / "index.html").is_file()
+    for lang_root in (built, built / "en"):
+        assert (lang_root / "search" / "search_index.json").is_file()
+        for entry in catalog.entries():
+            assert (lang_root / url_of(card_path(entry.card)) / "index.html").is_file(), entry.card.id
+    assert (built / "downloads" / "catalog.json").is_file()
+
+
+def test_built_site_names_no_other_host(built: Path) -> None:
+    for page in [*built.rglob("*.html"), *built.rglob("*.css"), *built.rglob("*.js")]:
+        text = page.read_text("utf-8", errors="replace")
+        if page.suffix == ".html":
+            # Links readers click may lead elsewhere; nothing may be loaded from elsewhere.
+            assert not re.search(r"""<(?:script|link|img|iframe)[^>]+(?:src|href)=["'](?:https?:)?//""", text), page
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, page
+
+
+# --- in the browser -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(built: Path):
+    handler = functools.partial(_QuietHandler, directory=str(built))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # noqa: D401
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium (make test installs it)")
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """A page with every console error and every request recorded."""
+
+    def __init__(self, browser, base: str) -> None:
+        self.base = base
+        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+
+    def go(self, path: str, shot: str | None = None):
+        self.page.goto(self.base + path, wait_until="networkidle")
+        if shot:
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+        return self.page
+
+    def check_clean(self) -> None:
+        assert not self.errors, self.errors
+        outside = [u for u in self.requests if urlparse(u).scheme in ("http", "https") and urlparse(u).hostname != "127.0.0.1"]
+        assert not outside, outside
+        self.page.close()
+
+
+@pytest.fixture
+def visit(browser, server):
+    visits: list[Visit] = []
+
+    def make() -> Visit:
+        visits.append(Visit(browser, server))
+        return visits[-1]
+
+    yield make
+    for v in visits:
+        v.check_clean()
+
+
+def _sample_model(catalog):
+    models = sorted(catalog.of("model"), key=lambda m: (-len(m.lineage), m.id))
+    return models[0]
+
+
+def test_pages_load_cleanly(visit, catalog) -> None:
+    v = visit()
+    for lang in ("", "en/"):
+        tag = lang.strip("/") or "zh"
+        assert v.go(lang, f"home-{tag}").locator("h1").count() >= 1
+        model = _sample_model(catalog)
+        page = v.go(lang + url_of(card_path(model)), f"model-{tag}")
+        assert page.locator(".footnote").count() == 1
+        datasets = sorted(catalog.of("dataset"), key=lambda d: d.id)
+        if datasets:
+            v.go(lang + url_of(card_path(datasets[0])), f"dataset-{tag}")
+
+
+def test_charts_and_tree_are_drawn(visit, catalog) -> None:
+    v = visit()
+    page = v.go("charts/", "charts-zh")
+    assert page.locator("#sv-timeline circle").count() >= 1
+    assert page.locator("#sv-scaling circle").count() >= 1
+    page = v.go("en/family-tree/", "family-tree-en")
+    assert page.locator("#sv-family-tree circle").count() == len(catalog.of("model"))
+    assert page.locator("#sv-family-tree path.sv-edge").count() >= 1
+    v.go("family-tree/", "family-tree-zh")
+
+
+def test_comparison_sorts_and_filters(visit, catalog) -> None:
+    v = visit()
+    page = v.go("compare/", "compare-zh")
+    rows = page.locator("#sv-compare-table tbody tr")
+    total = len(catalog.of("model"))
+    assert rows.count() == total
+
+    def visible_ids() -> list[str]:
+        return page.eval_on_selector_all("#sv-compare-table tbody tr:not([hidden])", "rows => rows.map(r => r.dataset.id)")
+
+    before = visible_ids()
+    header = page.locator("#sv-compare-table thead th").nth(6)  # parameters
+    header.locator("button").click()
+    ascending = page.eval_on_selector_all(
+        "#sv-compare-table tbody tr", "rows => rows.map(r => parseFloat(r.cells[6].dataset.sort))"
+    )
+    known = [x for x in ascending if x == x]  # drop NaN (unknown sizes sink)
+    assert known == sorted(known) and visible_ids() != before
+    header.locator("button").click()
+    descending = [x for x in page.eval_on_selector_all(
+        "#sv-compare-table tbody tr", "rows => rows.map(r => parseFloat(r.cells[6].dataset.sort))"
+    ) if x == x]
+    assert descending == sorted(descending, reverse=True)
+    page.select_option("select[data-filter=weights]", "yes")
+    shown = visible_ids()
+    weights_yes = {m.id for m in catalog.of("model") if m.open.weights.status == "yes"}
+    assert set(shown) == weights_yes and len(shown) < total
+    page.locator("button.sv-reset").click()
+    page.wait_for_timeout(50)
+    assert len(visible_ids()) == total
+    year = sorted({m.released.date[:4] for m in catalog.of("model")})[0]
+    page.select_option("select[data-filter=year]", year)
+    assert set(visible_ids()) == {m.id for m in catalog.of("model") if m.released.date.startswith(year)}
+    v.go("en/compare/", "compare-en")
+
+
+def _search(page, query: str) -> list[str]:
+    page.locator("label.md-search__icon").first.click() if page.locator("input.md-search__input").is_hidden() else None
+    page.fill("input.md-search__input", query)
+    page.wait_for_selector(".md-search-result__link", timeout=30_000)
+    page.wait_for_timeout(300)
+    return page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href)")
+
+
+def test_search_in_each_language(visit, catalog, server) -> None:
+    v = visit()
+    cjk = re.compile(r"[\u4e00-\u9fff]{2,}")
+    orgs = [o for o in sorted(catalog.of("organization"), key=lambda o: o.id) if cjk.fullmatch(o.name.zh)]
+    card = orgs[0] if orgs else _sample_model(catalog)
+    page = v.go("")
+    hits = _search(page, card.name.zh)
+    assert any(h.split("?")[0] == server + url_of(card_path(card)) for h in hits[:10]), hits[:10]
+    model = _sample_model(catalog)
+    page = v.go("en/")
+    hits = _search(page, model.name.en)
+    assert any(h.split("?")[0] == server + "en/" + url_of(card_path(model)) for h in hits[:10]), hits[:10]
+
+
+def test_language_switch_stays_on_the_page(visit, catalog, server) -> None:
+    v = visit()
+    model = _sample_model(catalog)
+    path = url_of(card_path(model))
+    page = v.go(path)
+    page.locator(".md-select").first.hover()
+    page.locator("a[hreflang=en]").first.click()
+    page.wait_for_url(server + "en/" + path)
+    page.locator(".md-select").first.hover()
+    page.locator("a[hreflang=zh]").first.click()
+    page.wait_for_url(server + path)
