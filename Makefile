@@ -13,8 +13,12 @@ $(PY):
 
 # Stamp files record which extras are installed, so repeated runs skip pip.
 # Playwright drives Debian's chromium in the site's browser tests (it downloads no browser of its own).
+# torch comes first as the local CPU wheel (an unpinned torch would pull GBs of CUDA packages), and
+# deepspeed is built against it without build isolation, which would otherwise fetch another torch.
 $(VENV)/.test-installed: pyproject.toml | $(PY)
-	$(PIP) install -q -e '.[test,site]'
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q --no-build-isolation deepspeed==0.19.8
+	$(PIP) install -q -e '.[train,test,site]'
 	touch $@
 
 $(VENV)/.site-installed: pyproject.toml | $(PY)

@@ -9,6 +9,7 @@ from survey.schema.framework import Framework
 from survey.schema.model import Model
 from survey.schema.organization import Organization
 from survey.schema.project import Project
+from survey.schema.recipe import Recipe
 
 CARD_TYPES: tuple[type[Card], ...] = (
     Organization,
@@ -19,6 +20,7 @@ CARD_TYPES: tuple[type[Card], ...] = (
     Evaluation,
     Experiment,
     Concept,
+    Recipe,
 )
 KINDS: dict[str, type[Card]] = {card.KIND: card for card in CARD_TYPES}
 FOLDERS: dict[str, type[Card]] = {card.FOLDER: card for card in CARD_TYPES}

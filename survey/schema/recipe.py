@@ -140,6 +140,7 @@ class TokenizerPolicy(Strict):
 class Hyperparameters(Strict):
     learning_rate: float = Field(gt=0)
     epochs: float = Field(gt=0)
+    max_steps: int | None = Field(default=None, ge=1, description="Optimizer steps to stop at, when the original stopped early.")
     per_device_batch_size: int = Field(ge=1)
     gradient_accumulation_steps: int = Field(ge=1)
     devices: int | None = Field(default=None, ge=1, description="Data-parallel devices of the recorded run, when recorded.")

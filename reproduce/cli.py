@@ -1,0 +1,185 @@
+"""`python -m reproduce`: list, show, data, and RECIPE [--plan | --dry-run | --smoke | run]."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from reproduce import ReproduceError
+from reproduce.recipes import all_recipes, apply_overrides, effective_deepspeed, load_recipe
+
+COMMANDS = ("list", "show", "data")
+
+
+def _console() -> Console:
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    table = Table(title="Recipes (catalog/recipes/)")
+    for column in ("id", "base model", "method", "data", "global batch", "lr", "hardware"):
+        table.add_column(column)
+    for recipe in all_recipes():
+        h = recipe.hyperparameters
+        method = f"LoRA r={recipe.lora.r}" if recipe.lora else (
+            f"ZeRO-{recipe.deepspeed.stage}" if recipe.deepspeed else recipe.distributed.strategy)
+        if recipe.distributed.strategy not in ("deepspeed", "single"):
+            method += f" (original: {recipe.distributed.strategy})"
+        hw = "unknown" if recipe.hardware.unknown else f"{recipe.hardware.count} x {recipe.hardware.type}"
+        data = ", ".join(p.name for p in recipe.data if p.included)
+        table.add_row(recipe.id, recipe.base.hub, method, data, str(h.global_batch_size or "?"), f"{h.learning_rate:g}", hw)
+    _console().print(table)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    recipe = apply_overrides(load_recipe(args.recipe), args.set or [])
+    resolved = recipe.model_dump(mode="json", exclude_none=True)
+    resolved["effective_deepspeed"] = effective_deepspeed(recipe)
+    print(json.dumps(resolved, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from reproduce.data import construct, load_examples
+
+    recipe = load_recipe(args.recipe)
+    part = next((p for p in recipe.data if p.included), None)
+    if part is None:
+        raise ReproduceError(f"{recipe.id}: no data part to build")
+    input_path = Path(args.input)
+    if args.construction or part.construction:
+        rows = construct(args.construction or part.construction, input_path)
+    else:
+        rows = [
+            {k: v for k, v in example.items() if k in ("instruction", "input", "output", "messages")}
+            for example in load_examples(input_path, part.format)
+        ]
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"wrote {len(rows)} rows to {output}")
+    return 0
+
+
+def _fmt_bytes_gib(value: float) -> str:
+    return f"{value:,.1f} GiB"
+
+
+def cmd_plan(recipe, args: argparse.Namespace) -> int:
+    from reproduce.plan import make_plan
+
+    plan = make_plan(recipe, args.hardware)
+    if args.json:
+        print(json.dumps(plan, ensure_ascii=False, indent=2))
+        return 0
+    out = _console()
+    out.print(f"[bold]{recipe.id}[/] on {plan['hardware']} ({plan['hardware_origin']}), {plan['devices']} device(s), "
+              f"{'LoRA' if recipe.lora else 'ZeRO stage ' + str(plan['zero_stage']) if plan['zero_stage'] is not None else recipe.distributed.strategy}")
+    table = Table(title="GPU memory per device (estimate)")
+    table.add_column("part")
+    table.add_column("GiB", justify="right")
+    for key, value in plan["memory_gib"].items():
+        table.add_row(key.replace("_", " "), f"{value:,.1f}")
+    out.print(table)
+    if plan["fits"] is not None:
+        out.print("fits in device memory" if plan["fits"] else "[red]does not fit in device memory[/]")
+    out.print(f"tokens: {plan['tokens'] if plan['tokens'] is not None else 'unknown'} — {plan['tokens_basis']}", markup=False)
+    if plan["flops"]:
+        out.print(f"FLOPs: {plan['flops']:.3e}", markup=False)
+    if plan["hours"] is not None:
+        out.print(f"estimated time: {plan['hours']:.1f} hours at {plan['mfu_assumed']:.0%} utilisation", markup=False)
+    else:
+        out.print("estimated time: unknown (name hardware with --hardware 8xA100-80GB)", markup=False)
+    out.print("launch:")
+    for label, command in plan["launch"].items():
+        out.print(f"  {label}: {command}", markup=False)
+    return 0
+
+
+def cmd_dry_run(recipe, args: argparse.Namespace) -> int:
+    from reproduce.run import dry_run
+
+    for sample in dry_run(recipe, smoke=args.smoke, input_path=Path(args.input) if args.input else None, count=args.samples):
+        print(f"--- sample {sample['index']} ({len(sample['input_ids'])} tokens, {sample['supervised_count']} supervised)")
+        print("prompt text:")
+        print(sample["text"])
+        print("token ids:", sample["input_ids"])
+        print("supervised:", "".join("1" if s else "0" for s in sample["supervised"]))
+        print("supervised text:", repr(sample["supervised_text"]))
+    return 0
+
+
+def cmd_run(recipe, args: argparse.Namespace) -> int:
+    from reproduce.run import train
+
+    result = train(recipe, output_dir=Path(args.output_dir) if args.output_dir else None, smoke=args.smoke,
+                   resume=args.resume, force=args.force, steps=args.steps)
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reproduce", description="Retrain a baseline from its recipe.",
+                                     epilog="other commands: list, show RECIPE, data RECIPE --input FILE --output FILE.jsonl")
+    parser.add_argument("recipe")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--plan", action="store_true", help="memory, tokens, FLOPs, time and launch commands; downloads nothing")
+    mode.add_argument("--dry-run", action="store_true", help="show the first samples: prompt text, token ids, supervised tokens")
+    parser.add_argument("--smoke", action="store_true", help="tiny random model, shipped examples, CPU, about a minute")
+    parser.add_argument("--hardware", help="for --plan: e.g. 8xA100-80GB (default: detected, else recorded)")
+    parser.add_argument("--json", action="store_true", help="for --plan: machine-readable output")
+    parser.add_argument("--input", help="for --dry-run: a data file instead of the recipe's data")
+    parser.add_argument("--samples", type=int, default=2)
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a recipe value (dotted path)")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the output folder")
+    parser.add_argument("--force", action="store_true", help="run even if the feasibility check fails")
+    parser.add_argument("--steps", type=int, help="stop after this many optimizer steps")
+    parser.add_argument("--output-dir")
+    return parser
+
+
+def _command_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m reproduce")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="every recipe, as a table")
+    show = sub.add_parser("show", help="the resolved recipe and its effective DeepSpeed config")
+    show.add_argument("recipe")
+    show.add_argument("--set", action="append", metavar="KEY=VALUE")
+    data = sub.add_parser("data", help="build a recipe's training file from original data")
+    data.add_argument("recipe")
+    data.add_argument("--input", required=True)
+    data.add_argument("--output", required=True)
+    data.add_argument("--construction", help="neo-conversations, neo-multi, neo-single or neo-all-pair")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            args = _command_parser().parse_args(argv)
+            return {"list": cmd_list, "show": cmd_show, "data": cmd_data}[args.command](args)
+        if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+            _run_parser().print_usage(sys.stderr)
+            print("python -m reproduce: expected a command (list, show, data) or a recipe id", file=sys.stderr)
+            return 2
+        args = _run_parser().parse_args(argv)
+        recipe = apply_overrides(load_recipe(args.recipe), args.set or [])
+        if args.plan:
+            return cmd_plan(recipe, args)
+        if args.dry_run:
+            return cmd_dry_run(recipe, args)
+        return cmd_run(recipe, args)
+    except ReproduceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except SystemExit as exc:  # argparse
+        return int(exc.code or 0)
