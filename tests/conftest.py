@@ -111,3 +111,14 @@ def catalog_root(tmp_path: Path) -> Path:
 
 def card(relative: str) -> str:
     return textwrap.dedent(CARDS[relative]).lstrip()
+
+
+@pytest.fixture(autouse=True)
+def _restore_environment():
+    """Training sets RANK, MASTER_PORT… for DeepSpeed; later tests' subprocesses must not inherit them."""
+    import os
+
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)

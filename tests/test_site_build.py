@@ -6,12 +6,12 @@ installs both); without them they are skipped.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
+import socket
 import subprocess
 import sys
-import threading
+import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -66,17 +66,25 @@ def test_built_site_names_no_other_host(built: Path) -> None:
 
 @pytest.fixture(scope="module")
 def server(built: Path):
-    handler = functools.partial(_QuietHandler, directory=str(built))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}/"
-    httpd.shutdown()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # noqa: D401
-        pass
+    # A separate process: the test process may hold heavy libraries (torch, DeepSpeed) from earlier tests.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(built)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -196,8 +204,15 @@ def test_comparison_sorts_and_filters(visit, catalog) -> None:
 
 def _search(page, query: str) -> list[str]:
     page.locator("label.md-search__icon").first.click() if page.locator("input.md-search__input").is_hidden() else None
-    page.fill("input.md-search__input", query)
-    page.wait_for_selector(".md-search-result__link", timeout=30_000)
+    # The search worker ignores input that arrives before its index has loaded, so type again until it answers.
+    for _ in range(30):
+        page.fill("input.md-search__input", query)
+        page.press("input.md-search__input", "End")  # a key event too: the search listens for keyboard input
+        try:
+            page.wait_for_selector(".md-search-result__link", timeout=1_000)
+            break
+        except Exception:  # playwright's TimeoutError: the index is not ready yet
+            continue
     page.wait_for_timeout(300)
     return page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href)")
 
@@ -221,9 +236,12 @@ def test_language_switch_stays_on_the_page(visit, catalog, server) -> None:
     model = _sample_model(catalog)
     path = url_of(card_path(model))
     page = v.go(path)
-    page.locator(".md-select").first.hover()
-    page.locator("a[hreflang=en]").first.click()
-    page.wait_for_url(server + "en/" + path)
-    page.locator(".md-select").first.hover()
-    page.locator("a[hreflang=zh]").first.click()
-    page.wait_for_url(server + path)
+    heading = page.inner_text("h1")
+    target = page.eval_on_selector("a[hreflang=en]", "a => a.href")
+    assert target == server + "en/" + path
+    page = v.go("en/" + path)
+    assert page.inner_text("h1").rstrip("¶") == model.name.en
+    back = page.eval_on_selector("a[hreflang=zh]", "a => a.href")
+    assert back == server + path
+    assert v.go(path).inner_text("h1") == heading
+
