@@ -14,6 +14,7 @@ from pathlib import Path
 from rich.console import Console
 
 from survey import export, schemas
+from survey.check import check_files
 from survey.diagnostics import Diagnostic
 from survey.fmt import FormatError, formatted, write_atomically
 from survey.loader import SUFFIX, card_files, card_type_for, load_catalog, load_file
@@ -53,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", type=Path, help="card files or catalog folders (default: catalog)")
     check.add_argument("--format", choices=("text", "github"), default="text", help="github: workflow annotations")
     check.add_argument("--no-warnings", action="store_true", help="report errors only")
+    check.add_argument("--no-cache", action="store_true", help="re-read every file (the cache lives in .cache/survey/)")
     check.set_defaults(run=cmd_check)
 
     new = commands.add_parser("new", help="write a new card from the commented template")
@@ -104,17 +106,15 @@ def _roots_and_files(paths: list[Path]) -> tuple[list[Path], set[Path] | None]:
     return unique_roots, None if whole else files
 
 
-def _load(paths: list[Path]) -> tuple[int, list[Diagnostic], set[Path] | None]:
-    """Load every root whole; return how many files were read, all diagnostics, the files asked for."""
+def _check(paths: list[Path], use_cache: bool) -> tuple[int, list[Diagnostic], set[Path] | None]:
+    """Check every root whole; return how many files were read, all diagnostics, the files asked for."""
     roots, only = _roots_and_files(paths)
     read, diagnostics = 0, []
     for root in roots:
         files = [p.resolve() for p in card_files(root)]
         files += [p for p in (only or ()) if p.parent.parent == root and p not in set(files)]
-        catalog, problems = load_catalog(root, files)
         read += len(files)
-        diagnostics.extend(problems)
-        diagnostics.extend(run_all(catalog))
+        diagnostics.extend(check_files(root, files, use_cache=use_cache))
     return read, diagnostics, only
 
 
@@ -122,12 +122,12 @@ def _load(paths: list[Path]) -> tuple[int, list[Diagnostic], set[Path] | None]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    read, diagnostics, only = _load(args.paths)
+    read, diagnostics, only = _check(args.paths, use_cache=not args.no_cache)
     if only is not None:
         diagnostics = [d for d in diagnostics if d.path.resolve() in only]
     if args.no_warnings:
         diagnostics = [d for d in diagnostics if d.severity == "error"]
-    diagnostics = sorted(place(diagnostics))
+    diagnostics = sorted(diagnostics)
     cwd = Path.cwd()
     for diagnostic in diagnostics:
         if args.format == "github":

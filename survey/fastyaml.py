@@ -27,14 +27,19 @@ class FastLoader(yaml.CSafeLoader):
     """CSafeLoader with YAML 1.2 core scalars and duplicate keys refused."""
 
     def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
+        # Merge keys (<<) are not part of YAML 1.2 and cards do not use them, so no flattening here.
+        mapping = {}
+        for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, (str, int, float, bool)) or key is None:
-                if key in seen:
+            try:
+                if key in mapping:
                     raise DuplicateKey(str(key), key_node.start_mark)
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(
+                    None, None, "expected a plain key, found a mapping or list as a key", key_node.start_mark
+                ) from None
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
 
 
 def _int(loader: FastLoader, node: yaml.ScalarNode) -> int:

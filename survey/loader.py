@@ -108,7 +108,7 @@ def parse(path: Path, text: str) -> tuple[object, list[Diagnostic]]:
         return None, [Diagnostic(path, 1, 1, message=f"YAML syntax: {exc}", rule="yaml")]
     if not isinstance(data, dict):
         return None, [Diagnostic(path, 1, 1, message=f"expected a mapping of fields, found {type(data).__name__}")]
-    if _first_alias(data) is not None:
+    if "*" in text and _first_alias(data) is not None:  # an alias needs a '*'; most cards have none
         # An alias makes two places hold one object; refusing them all also refuses alias bombs.
         loc = _first_alias(data)
         return None, place(

@@ -1,6 +1,6 @@
 """Walking a validated card field by field, with each value's path and annotation markers.
 
-Rules use it to find every reference (`RefTo`), every source key (`SourceKey`)
+Rules and `survey.facts` use it to find every reference (`RefTo`), every source key (`SourceKey`)
 and every measured quantity without knowing the layout of each kind.
 """
 
@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from survey.diagnostics import Loc
 
 _SCALARS = (str, int, float, bool)
+Field = tuple[Loc, Any, tuple[Any, ...]]  # (path, value, markers)
 
 
 def markers(annotation: Any) -> tuple[Any, ...]:
@@ -62,11 +63,3 @@ def _values(value: Any, loc: Loc, meta: tuple[Any, ...]) -> Iterator[tuple[Loc, 
         yield loc, value, meta
         if not isinstance(value, _SCALARS):
             yield from fields(value, loc)
-
-
-def marked(node: BaseModel, marker_type: type) -> Iterator[tuple[Loc, Any, Any]]:
-    """(path, value, marker) for every value whose type carries a `marker_type` marker."""
-    for loc, value, meta in fields(node):
-        for marker in meta:
-            if isinstance(marker, marker_type):
-                yield loc, value, marker

@@ -119,3 +119,20 @@ def test_export_refuses_an_invalid_catalog(catalog_root, tmp_path):
     (catalog_root / "models/tiny-chat.yaml").write_text("id: tiny-chat\n")
     assert main(["export", "--root", str(catalog_root), "--out", str(tmp_path / "x")]) == 1
     assert not (tmp_path / "x" / "catalog.json").exists()
+
+
+def test_second_check_uses_the_cache_and_sees_every_change(catalog_root):
+    broken = card("models/tiny-chat.yaml").replace("count: 8", "count: eight")
+    (catalog_root / "models/tiny-chat.yaml").write_text(broken)
+    first = run("check", str(catalog_root))
+    assert first.returncode == 1
+    assert list((catalog_root.parent / ".cache" / "survey").glob("check-*.pickle"))
+    again = run("check", str(catalog_root))
+    assert again.stdout == first.stdout  # unchanged files: the same report, from the cache
+    (catalog_root / "models/tiny-chat.yaml").write_text(card("models/tiny-chat.yaml"))
+    assert run("check", str(catalog_root)).returncode == 0
+    # a cross-card problem caused by another file's change is found although tiny-chat itself is cached
+    (catalog_root / "models/base-lm.yaml").unlink()
+    result = run("check", str(catalog_root))
+    assert result.returncode == 1
+    assert "lineage[0].model: expected the id of a model card, found 'base-lm'" in result.stdout

@@ -2,42 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from survey.diagnostics import Diagnostic
-from survey.loader import Catalog
+from survey.facts import CardFacts
 from survey.schema.common import date_key
 
 NAME = "lineage"
 
 
-def check(catalog: Catalog) -> Iterator[Diagnostic]:
-    models = {model.id: model for model in catalog.of("model")}
-    yield from _cycles(catalog, "model", {m.id: [link.model for link in m.lineage] for m in models.values()}, "lineage")
-    datasets = catalog.of("dataset")
-    yield from _cycles(catalog, "dataset", {d.id: list(d.derived_from) for d in datasets}, "derived_from")
+def check_facts(facts: Iterable[CardFacts]) -> Iterator[Diagnostic]:
+    facts = list(facts)
+    models = {card.id: card for card in facts if card.kind == "model"}
+    datasets = {card.id: card for card in facts if card.kind == "dataset"}
+    yield from _cycles(models, {m.id: list(m.bases) for m in models.values()}, "lineage")
+    yield from _cycles(datasets, {d.id: list(d.derived_from) for d in datasets.values()}, "derived_from")
     for model in models.values():
-        for index, link in enumerate(model.lineage):
-            base = models.get(link.model)
-            if base is None:
+        for base_id in model.bases:
+            base = models.get(base_id)
+            if base is None or model.released is None or base.released is None:
                 continue
-            child, parent = date_key(model.released.date), date_key(base.released.date)
+            child, parent = date_key(model.released), date_key(base.released)
             shared = min(len(child), len(parent))
             if child[:shared] < parent[:shared]:
-                loc = ("released", "date")
                 yield Diagnostic(
-                    catalog.path_of(model),
+                    model.path,
                     field="released.date",
-                    loc=loc,
-                    message=(
-                        f"expected a date on or after its base {base.id!r} ({base.released.date}), "
-                        f"found {model.released.date}"
-                    ),
+                    loc=("released", "date"),
+                    message=f"expected a date on or after its base {base.id!r} ({base.released}), found {model.released}",
                     rule=NAME,
                 )
 
 
-def _cycles(catalog: Catalog, kind: str, edges: dict[str, list[str]], field: str) -> Iterator[Diagnostic]:
+def _cycles(cards: dict[str, CardFacts], edges: dict[str, list[str]], field: str) -> Iterator[Diagnostic]:
     """Report each cycle once, at the card where the walk closes it."""
     state: dict[str, int] = {}  # 1 = on the current path, 2 = finished
     for start in sorted(edges):
@@ -58,11 +55,10 @@ def _cycles(catalog: Catalog, kind: str, edges: dict[str, list[str]], field: str
                 continue
             elif state.get(child) == 1:
                 loop = path[path.index(child):] + [child]
-                card = catalog.get(kind, node)
                 index = edges[node].index(child)
                 loc = (field, index, "model") if field == "lineage" else (field, index)
                 yield Diagnostic(
-                    catalog.path_of(card),
+                    cards[node].path,
                     field=f"{field}[{index}]",
                     loc=loc,
                     message=f"expected no cycle, found {' -> '.join(loop)}",

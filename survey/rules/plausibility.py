@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from pathlib import Path
+
 from survey.diagnostics import Diagnostic
-from survey.loader import Catalog
+from survey.schema.common import Card
+from survey.walk import Field
 
 NAME = "plausibility"
 
@@ -42,43 +45,45 @@ def implied_utilisation(parameters: float, tokens: float, gpu_hours: float, acce
     return 6 * parameters * tokens / (gpu_hours * 3600 * peak)
 
 
-def check(catalog: Catalog) -> Iterator[Diagnostic]:
-    for model in catalog.of("model"):
-        for index, size in enumerate(model.sizes):
-            extra = size.training
-            data = (extra.data if extra and extra.data else None) or model.training.data
-            hardware = (extra.hardware if extra and extra.hardware else None) or model.training.hardware
-            time = (extra.time if extra and extra.time else None) or model.training.time
-            compute = (extra.compute if extra and extra.compute else None) or model.training.compute
-            tokens = sum(d.midpoint() or 0 for d in data if d.unit == "tokens" and d.known)
-            parameters = size.parameters.midpoint()
-            if not tokens or not parameters or hardware.unknown or hardware.count is None:
-                continue
-            if compute and compute.known and compute.unit == "gpu-hours":
-                gpu_hours, basis = compute.midpoint(), "GPU-hours"
-            elif compute and compute.known and compute.unit == "flops":
-                ratio = compute.midpoint() / (6 * parameters * tokens)
-                if not 1 / 3 <= ratio <= 3:
-                    yield _warn(catalog, model, index, f"compute is {ratio:.2g}x the 6·N·D estimate")
-                continue
-            elif time.known and time.hours():
-                gpu_hours, basis = time.hours() * hardware.count, "hardware x time"
-            else:
-                continue
-            utilisation = implied_utilisation(parameters, tokens, gpu_hours, hardware.type)
-            if utilisation is not None and not LOW <= utilisation <= HIGH:
-                yield _warn(
-                    catalog,
-                    model,
-                    index,
-                    f"6·N·D over {basis} implies {utilisation:.0%} of {hardware.type} peak (expected {LOW:.0%}–{HIGH:.0%})",
-                )
+def check_card(model: Card, path: Path, walked: list[Field]) -> Iterator[Diagnostic]:
+    if model.KIND != "model":
+        return
+    for index, size in enumerate(model.sizes):
+        extra = size.training
+        data = (extra.data if extra and extra.data else None) or model.training.data
+        hardware = (extra.hardware if extra and extra.hardware else None) or model.training.hardware
+        time = (extra.time if extra and extra.time else None) or model.training.time
+        compute = (extra.compute if extra and extra.compute else None) or model.training.compute
+        tokens = sum(d.midpoint() or 0 for d in data if d.unit == "tokens" and d.known)
+        parameters = size.parameters.midpoint()
+        if not tokens or not parameters:
+            continue
+        if compute and compute.known and compute.unit == "flops":
+            ratio = compute.midpoint() / (6 * parameters * tokens)
+            if not 1 / 3 <= ratio <= 3:
+                yield _warn(path, index, f"compute is {ratio:.2g}x the 6·N·D estimate")
+            continue
+        if hardware.unknown:
+            continue
+        if compute and compute.known and compute.unit == "gpu-hours":
+            gpu_hours, basis = compute.midpoint(), "GPU-hours"
+        elif time.known and time.hours() and hardware.count:
+            gpu_hours, basis = time.hours() * hardware.count, "hardware x time"
+        else:
+            continue
+        utilisation = implied_utilisation(parameters, tokens, gpu_hours, hardware.type)
+        if utilisation is not None and not LOW <= utilisation <= HIGH:
+            yield _warn(
+                path,
+                index,
+                f"6·N·D over {basis} implies {utilisation:.0%} of {hardware.type} peak (expected {LOW:.0%}–{HIGH:.0%})",
+            )
 
 
-def _warn(catalog: Catalog, model, index: int, message: str) -> Diagnostic:
+def _warn(path: Path, index: int, message: str) -> Diagnostic:
     loc = ("sizes", index, "parameters")
     return Diagnostic(
-        catalog.path_of(model),
+        path,
         field=f"sizes[{index}]",
         loc=loc,
         message=message,
