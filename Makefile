@@ -32,11 +32,12 @@ browser:
 test: $(VENV)/.test-installed browser
 	$(PY) -m pytest
 
-# Live preview: pages are re-rendered whenever a card changes. SITE_LANG=en serves the English site.
+# Live preview of both languages (Chinese at /, English at /en/): the site is rebuilt whenever a card
+# changes and open pages reload. ADDRESS=127.0.0.1:8001 make serve picks another port.
 serve: $(VENV)/.site-installed
 	-$(PY) -m survey check
 	-$(PY) -m survey export
-	$(PY) -m survey.site serve --lang $(or $(SITE_LANG),zh)
+	$(PY) -m survey.site serve --address $(or $(ADDRESS),127.0.0.1:8000)
 
 # The static site: site/ (Chinese) and site/en/ (English).
 site: $(VENV)/.site-installed

@@ -28,7 +28,12 @@ ASSISTANT_ROLES = {"gpt", "assistant", "chatgpt", "bing", "bard"}
 def read_records(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, record) from a .json array or a .jsonl file; a bad line is an error naming file and line."""
     try:
-        text = path.read_text("utf-8")
+        if path.suffix == ".gz":
+            import gzip
+
+            text = gzip.decompress(path.read_bytes()).decode("utf-8")
+        else:
+            text = path.read_text("utf-8")
     except OSError as exc:
         raise ReproduceError(f"{path}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError as exc:

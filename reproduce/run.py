@@ -14,7 +14,7 @@ from typing import Any
 from reproduce import ROOT, SHIPPED, ReproduceError
 from reproduce.data import CONSTRUCTIONS, load_examples, normalise, read_records, sample
 from reproduce.recipes import effective_deepspeed
-from reproduce.templates import IGNORE_INDEX, tokenize
+from reproduce.templates import IGNORE_INDEX, tokenize, tokenize_many
 from survey.schema.recipe import Recipe
 
 CACHE = Path(os.environ.get("REPRODUCE_CACHE", Path.home() / ".cache" / "reproduce"))
@@ -29,6 +29,15 @@ def _from_file(path: Path, fmt: str, construction: str | None) -> list[dict]:
 
         rows = construct(construction, path)
         return [normalise(path, i + 1, row, "alpaca") for i, row in enumerate(rows)]
+    from reproduce.oa_data import OA_FORMATS, oasst_trees
+
+    if fmt == "oasst-export":
+        return [c for tree in oasst_trees(path) for c in tree]
+    if fmt in OA_FORMATS:
+        from reproduce.oa_data import READERS
+
+        if fmt in READERS:
+            return READERS[fmt](path)
     return load_examples(path, fmt)
 
 
@@ -81,8 +90,13 @@ def download_data(recipe: Recipe) -> list[tuple[Any, Path]]:
 
 
 def recipe_examples(recipe: Recipe) -> list[dict]:
+    from reproduce.oa_data import OA_FORMATS, load_part
+
     examples = []
     for part, path in download_data(recipe):
+        if part.format in OA_FORMATS:
+            examples.extend(load_part(path, part)[0])  # the training split; validation is not used
+            continue
         examples.extend(sample(_from_file(path, part.format, part.construction), part.sampling,
                                recipe.hyperparameters.seed))
     return examples
@@ -126,12 +140,9 @@ def resize_embeddings(model: Any, tokenizer: Any, added: int, mean_init: bool) -
 
 def encode(recipe: Recipe, examples: list[dict], tokenizer: Any, max_length: int | None = None) -> list[dict]:
     max_length = max_length or recipe.hyperparameters.max_length
-    out = []
-    for example in examples:
-        item = tokenize(recipe.template.name, example, tokenizer, max_length, system=recipe.template.system)
-        if any(label != IGNORE_INDEX for label in item["labels"]):
-            out.append(item)
-    return out
+    items = tokenize_many(recipe.template.name, examples, tokenizer, max_length, system=recipe.template.system)
+    # Supervised tokens mostly come last: scanning from the end finds one at once.
+    return [item for item in items if any(label != IGNORE_INDEX for label in reversed(item["labels"]))]
 
 
 def smoke_tokenizer(recipe: Recipe, examples: list[dict]):
@@ -176,6 +187,33 @@ def dry_run(recipe: Recipe, smoke: bool = False, input_path: Path | None = None,
 
 
 # --- training -----------------------------------------------------------------------------------------------
+
+class PadCollator:
+    """Batches of encoded examples as tensors, padded to the batch's longest example (dynamic padding).
+
+    `pad_to` pads every batch to that length instead (what a fixed `padding="max_length"` does; kept for
+    benchmarks, bench/train_cpu.py). Labels are padded with IGNORE_INDEX, the attention mask with 0.
+    """
+
+    def __init__(self, pad_id: int, padding_side: str = "right", pad_to: int | None = None) -> None:
+        self.pad_id, self.left, self.pad_to = pad_id, padding_side == "left", pad_to
+
+    def __call__(self, batch: list[dict]) -> dict:
+        import torch
+
+        longest = max(len(b["input_ids"]) for b in batch)
+        width = max(self.pad_to or 0, longest)
+        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        labels = torch.full((len(batch), width), IGNORE_INDEX, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, b in enumerate(batch):
+            n = len(b["input_ids"])
+            span = slice(width - n, width) if self.left else slice(0, n)
+            ids[row, span] = torch.tensor(b["input_ids"], dtype=torch.long)
+            labels[row, span] = torch.tensor(b["labels"], dtype=torch.long)
+            mask[row, span] = 1
+        return {"input_ids": ids, "labels": labels, "attention_mask": mask}
+
 
 def _free_port() -> int:
     with socket.socket() as s:
@@ -284,17 +322,7 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
         raise ReproduceError(f"{recipe.id}: no example has a supervised token within max_length {max_length}")
 
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-
-    def collate(batch: list[dict]) -> dict:
-        longest = max(len(b["input_ids"]) for b in batch)
-        left = recipe.tokenizer.padding_side == "left"
-        ids, labels, mask = [], [], []
-        for b in batch:
-            pad = longest - len(b["input_ids"])
-            ids.append(([pad_id] * pad + b["input_ids"]) if left else (b["input_ids"] + [pad_id] * pad))
-            labels.append(([IGNORE_INDEX] * pad + b["labels"]) if left else (b["labels"] + [IGNORE_INDEX] * pad))
-            mask.append(([0] * pad + [1] * len(b["input_ids"])) if left else ([1] * len(b["input_ids"]) + [0] * pad))
-        return {"input_ids": torch.tensor(ids), "labels": torch.tensor(labels), "attention_mask": torch.tensor(mask)}
+    collate = PadCollator(pad_id, recipe.tokenizer.padding_side)
 
     metrics_path = output_dir / "metrics.jsonl"
     losses: list[float] = []

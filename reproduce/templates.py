@@ -88,11 +88,17 @@ def segments(name: str, example: dict, eos: str = "</s>", system: str | None = N
             text = ""
         return out
     if name == "oasst":
+        # OA's DialogueDataCollator marks every token of an assistant message (from <|assistant|> to its EOS) and
+        # trains on `targets = roll(input_ids, -1)`: the token *after* each marked one is predicted. In labels
+        # aligned with input_ids that is the reply, its EOS and the <|prompter|> opening the next turn.
         prefix = system or ""
-        for user, assistant in pairs:
-            out.append(Segment(f"{prefix}<|prompter|>{user}</s><|assistant|>", False))
-            out.append(Segment(f"{assistant}</s>", True))
-            prefix = ""
+        for index, (user, assistant) in enumerate(pairs):
+            if index:
+                out.append(Segment("<|prompter|>", True))
+                out.append(Segment(f"{user}{eos}<|assistant|>", False))
+            else:
+                out.append(Segment(f"{prefix}<|prompter|>{user}{eos}<|assistant|>", False))
+            out.append(Segment(f"{assistant}{eos}", True))
         return out
     if name == "firefly":
         prefix = "<s>" + (system or "")
@@ -138,13 +144,107 @@ def tokenize(name: str, example: dict, tokenizer: Any, max_length: int, system: 
             user_len = len(tokenizer(prompt.text, max_length=max_length, truncation=True)["input_ids"])
             labels = [IGNORE_INDEX] * user_len + labels[user_len:]
         return {"input_ids": ids, "labels": labels}
+    if name == "vicuna_v1.1":
+        return _tokenize_vicuna(example, tokenizer, max_length, system)
     ids: list[int] = []
     labels: list[int] = []
-    if name == "vicuna_v1.1" and tokenizer.bos_token_id is not None:
-        ids.append(tokenizer.bos_token_id)
-        labels.append(IGNORE_INDEX)
     for segment in segments(name, example, eos=eos, system=system):
         piece = tokenizer(segment.text, add_special_tokens=False)["input_ids"]
         ids.extend(piece)
         labels.extend(piece if segment.supervised else [IGNORE_INDEX] * len(piece))
+    return {"input_ids": ids[:max_length], "labels": labels[:max_length]}
+
+
+def tokenize_many(name: str, examples: list[dict], tokenizer: Any, max_length: int, system: str | None = None,
+                  train_on_inputs: bool | None = None) -> list[dict[str, list[int]]]:
+    """`tokenize` over many examples, with identical results; Alpaca in one batched fast-tokenizer call.
+
+    stanford_alpaca tokenizes prompt+output and the prompt alone, one call each per example, and masks the
+    prompt's token count. Here the full texts go through the tokenizer once, as a batch, and character
+    offsets place the mask: every token before the one holding the output's first character. Where a token
+    straddles that boundary (prompt and output merged into one token), or truncation cut the output off, the
+    prompt alone is tokenized, as the original does, so the mask is the original's in every case. Slow
+    tokenizers, and those adding special tokens after the text, take the per-example path.
+    """
+    if name != "alpaca" or not examples or not _specials_only_lead(tokenizer):
+        return [tokenize(name, e, tokenizer, max_length, system=system, train_on_inputs=train_on_inputs)
+                for e in examples]
+    eos = tokenizer.eos_token or "</s>"
+    sources, texts = [], []
+    for example in examples:
+        source, target = segments(name, example, eos=eos)
+        sources.append(source.text)
+        texts.append(source.text + target.text)
+    out: list[dict[str, list[int]]] = []
+    straddling: list[int] = []
+    for index, (encoding, source) in enumerate(zip(_encode_batch(tokenizer, texts, max_length), sources)):
+        ids, boundary = encoding.ids, len(source)
+        masked = encoding.char_to_token(boundary)  # the token holding the output's first character
+        if masked is None or encoding.token_to_chars(masked)[0] < boundary:
+            straddling.append(index)  # cut off by truncation, or a token spanning prompt and output
+            masked = len(ids)
+        out.append({"input_ids": ids, "labels": [IGNORE_INDEX] * masked + ids[masked:]})
+    if straddling:
+        lengths = tokenizer([sources[i] for i in straddling], max_length=max_length, truncation=True)["input_ids"]
+        for index, source_ids in zip(straddling, lengths):
+            ids = out[index]["input_ids"]
+            masked = min(len(source_ids), len(ids))
+            out[index]["labels"] = [IGNORE_INDEX] * masked + ids[masked:]
+    return out
+
+
+def _encode_batch(tokenizer: Any, texts: list[str], max_length: int) -> list[Any]:
+    """The `tokenizers.Encoding` of each text as `tokenizer(texts, max_length=..., truncation=True)` makes it, from
+    one call of the Rust tokenizer without transformers' per-text conversion to lists (checked against the
+    wrapper on the first text; on any difference the wrapper's own encodings are used)."""
+    reference = tokenizer(texts[:1], max_length=max_length, truncation=True)
+    backend = tokenizer.backend_tokenizer
+    truncation, padding = backend.truncation, backend.padding
+    try:
+        backend.no_padding()
+        backend.enable_truncation(max_length, direction=getattr(tokenizer, "truncation_side", "right"))
+        encodings = backend.encode_batch(texts)
+    finally:
+        if truncation is None:
+            backend.no_truncation()
+        else:
+            backend.enable_truncation(**truncation)
+        if padding is not None:
+            backend.enable_padding(**padding)
+    if encodings[0].ids != reference["input_ids"][0]:
+        encodings = tokenizer(texts, max_length=max_length, truncation=True).encodings
+    return encodings
+
+
+def _specials_only_lead(tokenizer: Any) -> bool:
+    """A fast tokenizer that adds special tokens (if any) only before the text, so offsets can place the mask."""
+    if not getattr(tokenizer, "is_fast", False):
+        return False
+    mask = tokenizer("x", return_special_tokens_mask=True)["special_tokens_mask"]
+    return not mask or mask[-1] == 0
+
+
+def _count(tokenizer: Any, text: str) -> int:
+    return len(tokenizer(text)["input_ids"])
+
+
+def _tokenize_vicuna(example: dict, tokenizer: Any, max_length: int, system: str | None) -> dict[str, list[int]]:
+    """FastChat train.py's preprocess(): the whole conversation is tokenized in one call (BOS added by the
+    tokenizer), then everything up to and including each "ASSISTANT:" is masked and each reply with its
+    "</s>" is kept. FastChat counts the masked part as len(tokenizer(turn up to "ASSISTANT: ")) - 2 (BOS and
+    the trailing space piece of LLaMA's tokenizer); counting the tokens of the conversation prefix that ends
+    with "ASSISTANT:" gives the same boundary without depending on one tokenizer's pieces."""
+    parts = segments("vicuna_v1.1", example, system=system)
+    text = "".join(p.text for p in parts)
+    ids = tokenizer(text)["input_ids"]
+    labels = [IGNORE_INDEX] * len(ids)
+    consumed = ""
+    for part in parts:
+        start = _count(tokenizer, consumed)
+        consumed += part.text
+        if part.supervised:
+            end = _count(tokenizer, consumed)
+            labels[start:end] = ids[start:end]
+    # FastChat drops (fully masks) a conversation whose turn-by-turn count disagrees with the whole; the
+    # prefix counts above are exact by construction, so nothing is dropped here.
     return {"input_ids": ids[:max_length], "labels": labels[:max_length]}

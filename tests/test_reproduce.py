@@ -12,7 +12,7 @@ from reproduce.cli import main
 from reproduce.data import construct, load_examples
 from reproduce.plan import make_plan, parse_hardware
 from reproduce.recipes import all_recipes, apply_overrides, effective_deepspeed, load_recipe
-from reproduce.templates import ALPACA, IGNORE_INDEX, render, segments
+from reproduce.templates import ALPACA, ALPACA_LORA, IGNORE_INDEX, render, segments
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reproduce"
 ALPACA_EXAMPLE = {"instruction": "Name a color.", "input": "", "output": "Blue is a color."}
@@ -113,7 +113,8 @@ def test_chat_templates_supervise_only_replies(tokenizer):
     vicuna = tokenize("vicuna_v1.1", CHAT, tokenizer, 512, system="S")
     assert _supervised_text(tokenizer, vicuna) == " Hello!</s> Goodbye.</s>"
     oasst = tokenize("oasst", CHAT, tokenizer, 512)
-    assert _supervised_text(tokenizer, oasst) == "Hello!</s>Goodbye.</s>"
+    # OA trains on targets shifted by one from its assistant mask: the next turn's <|prompter|> is predicted too
+    assert _supervised_text(tokenizer, oasst) == "Hello!</s><|prompter|>Goodbye.</s>"
     truncated = tokenize("oasst", CHAT, tokenizer, 4)
     assert len(truncated["input_ids"]) == 4
 
@@ -193,3 +194,49 @@ def test_set_overrides_are_validated():
         apply_overrides(load_recipe("alpaca-7b"), ["hyperparameters.devices=3"])
     with pytest.raises(ReproduceError, match="no field"):
         apply_overrides(load_recipe("alpaca-7b"), ["hyperparameters.nope.x=1"])
+
+
+def test_batched_alpaca_tokenization_equals_the_per_example_original(tokenizer):
+    from reproduce.run import shipped_examples
+    from reproduce.templates import tokenize, tokenize_many
+
+    # outputs starting with punctuation merge with the prompt's final ":" into one token (the fallback path)
+    examples = shipped_examples(load_recipe("alpaca-7b")) + [
+        ALPACA_EXAMPLE, ALPACA_INPUT, {"instruction": "Dots.", "input": "", "output": ":..."},
+        {"instruction": "Empty.", "input": "", "output": ""}]
+    for max_length in (512, 40, 8):
+        assert tokenize_many("alpaca", examples, tokenizer, max_length) == [
+            tokenize("alpaca", e, tokenizer, max_length) for e in examples]
+
+
+def test_plan_memory_of_alpaca_zero3_offload_follows_the_arithmetic():
+    """alpaca-7b, ZeRO-3 with parameters and optimizer offloaded, 8 x A100-80GB: 6.7B parameters make
+    13.5 GB of bf16 weights and 80 GB of fp32 master weights + Adam m and v (12 bytes each) in all;
+    ZeRO-3 splits both over the 8 devices and the offload moves them to CPU."""
+    recipe = load_recipe("alpaca-7b")
+    n = recipe.base.parameters.midpoint()
+    assert 6.7e9 <= n <= 6.8e9
+    gib, devices = 1024**3, 8
+    weights_bf16, adam_fp32 = 2 * n, 12 * n
+    assert 13.4e9 < weights_bf16 < 13.6e9 and 80e9 < adam_fp32 < 81.5e9
+    memory = make_plan(recipe, "8xA100-80GB")["memory_gib"]
+    # both offloaded: nothing of either on the GPU, all of both in CPU memory
+    assert memory["params"] == 0 and memory["optimizer"] == 0
+    assert memory["cpu_offload_total"] == pytest.approx((weights_bf16 + adam_fp32) / gib)
+    # the bf16 gradients stay on the GPUs, split 8 ways under ZeRO-3
+    assert memory["grads"] == pytest.approx(weights_bf16 / devices / gib)
+    # without the offload each device would hold 1/8 of the weights and of the Adam states
+    plain = apply_overrides(recipe, ['deepspeed.config.zero_optimization.offload_param={"device": "none"}',
+                                     'deepspeed.config.zero_optimization.offload_optimizer={"device": "none"}'])
+    per_device = make_plan(plain, "8xA100-80GB")["memory_gib"]
+    assert per_device["params"] == pytest.approx(weights_bf16 / devices / gib)
+    assert per_device["optimizer"] == pytest.approx(adam_fp32 / devices / gib)
+    assert 1.5 < per_device["params"] < 1.7 and 9.3 < per_device["optimizer"] < 9.5
+
+
+def test_recorded_template_strings_match_the_originals():
+    # tloen/alpaca-lora templates/alpaca.json: both prompts end in "### Response:\n"
+    assert load_recipe("alpaca-lora-7b").template.text == ALPACA_LORA
+    # FastChat conversation.py vicuna_v1.1: sep=" ", sep2="</s>"
+    text = load_recipe("vicuna-7b").template.text
+    assert text["sep"] == " " and text["sep2"] == "</s>"

@@ -166,6 +166,26 @@ def test_charts_and_tree_are_drawn(visit, catalog) -> None:
     v.go("family-tree/", "family-tree-zh")
 
 
+_OVERLAPS = """selector => {
+  const boxes = Array.from(document.querySelectorAll(selector)).map(t => t.getBoundingClientRect());
+  const hits = [];
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+    if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) hits.push([a.x, a.y, b.x, b.y]);
+  }));
+  return hits;
+}"""
+
+
+def test_chart_and_tree_labels_do_not_overlap_in_either_palette(visit) -> None:
+    v = visit()
+    for scheme in ("light", "dark"):
+        v.page.emulate_media(color_scheme=scheme)
+        for path, shot in (("charts/", "charts"), ("en/charts/", "charts-en"), ("family-tree/", "family-tree")):
+            page = v.go(path, f"{shot}-{scheme}")
+            for selector in ("#sv-timeline text.sv-point-label", "#sv-scaling text.sv-point-label", "#sv-family-tree text"):
+                assert page.evaluate(_OVERLAPS, selector) == [], (path, selector, scheme)
+
+
 def test_comparison_sorts_and_filters(visit, catalog) -> None:
     v = visit()
     page = v.go("compare/", "compare-zh")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import ClassVar
 
@@ -150,3 +151,133 @@ def test_write_touches_only_changed_files(tmp_path: Path) -> None:
     assert render.write(out, {"a.md": "x", "b/c.md": "y"}) == []
     changed = render.write(out, {"a.md": "z"})
     assert out / "a.md" in changed and not (out / "b").exists()
+
+
+# --- recipes, labels, chart layout ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_catalog():
+    return load_catalog(Path("catalog"))[0]
+
+
+def test_model_pages_show_the_recipe_that_reproduces_them(real_catalog) -> None:
+    with_recipes = [m for m in real_catalog.of("model") if m.recipes]
+    assert with_recipes, "no model lists a recipe"
+    for lang, heading in (("zh", "## 复现配方"), ("en", "## Recipe that reproduces it")):
+        files = render.pages(real_catalog, lang)
+        for model in with_recipes:
+            md = files[card_path(model)]
+            assert heading in md, (lang, model.id)
+            for recipe_id in model.recipes:
+                recipe = real_catalog.get("recipe", recipe_id)
+                assert f"../recipes/{recipe_id}.md" in md
+                assert f"python -m reproduce {recipe_id} --plan" in md and re.search(rf"python -m reproduce {re.escape(recipe_id)}(?:\n|<)", md)
+                assert recipe.base.hub.replace("-", "&#45;") in md or recipe.base.hub in md
+                if recipe.deepspeed:
+                    assert "zero_optimization" in md and '<pre class="sv-code">' in md
+                if recipe.lora:
+                    assert "target_modules" in md
+                page = files[card_path(recipe)]
+                assert "python -m reproduce" in page and "| " in page
+                assert ("学习率" if lang == "zh" else "Learning rate") in page
+                html = to_html(page)
+                assert "<script" not in html
+                for key in recipe.template.text:
+                    assert key in html
+
+
+class _Visible(__import__("html.parser").parser.HTMLParser):
+    """Text nodes a reader sees. Code, pre and concept terms linked in card text are data, not labels."""
+
+    SKIP = ("code", "pre", "script", "style")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.stack: list[bool] = []
+        self.nodes: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        skip = tag in self.SKIP or (tag == "a" and "concepts/" in (dict(attrs).get("href") or ""))
+        self.stack.append(skip)
+        self.depth += skip
+
+    def handle_endtag(self, tag) -> None:
+        if self.stack:
+            self.depth -= self.stack.pop()
+
+    def handle_data(self, data) -> None:
+        if not self.depth and data.strip():
+            self.nodes.append(data.strip())
+
+
+def _schema_fields() -> set[str]:
+    import typing
+
+    from pydantic import BaseModel
+
+    from survey.schema import CARD_TYPES
+
+    names: set[str] = set()
+    seen: set[type] = set()
+
+    def walk(annotation) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation in seen:
+                return
+            seen.add(annotation)
+            for name, info in annotation.model_fields.items():
+                names.add(name)
+                walk(info.annotation)
+            return
+        for arg in typing.get_args(annotation):
+            walk(arg)
+
+    for kind in CARD_TYPES:
+        walk(kind)
+    return names
+
+
+def test_every_schema_field_has_a_label_in_both_languages() -> None:
+    from survey.site.lang import FIELDS
+
+    missing = sorted(_schema_fields() - set(FIELDS))
+    assert not missing, missing
+
+
+def test_chinese_pages_show_no_raw_field_names(real_catalog) -> None:
+    names = _schema_fields()
+    snake = sorted(n for n in names if "_" in n)
+    label = re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, snake)) + r")\s*[:：]")
+    problems = []
+    for path, md in render.pages(real_catalog, "zh").items():
+        if not path.endswith(".md"):
+            continue
+        parser = _Visible()
+        parser.feed(to_html(md))
+        for node in parser.nodes:
+            if node.rstrip(":：").strip() in names:
+                problems.append((path, node))
+            elif label.search(node):
+                problems.append((path, label.search(node).group()))
+    assert not problems, problems[:20]
+
+
+def test_chart_labels_do_not_collide(real_catalog) -> None:
+    from survey.site import charts
+
+    for lang in ("zh", "en"):
+        md = render.pages(real_catalog, lang)["charts.md"]
+        for figure in re.findall(r"<svg.*?</svg>", md):
+            boxes = []
+            for x, y, anchor, label in re.findall(
+                r'<text class="sv-point-label" x="([\d.]+)" y="([\d.]+)" text-anchor="(\w+)">([^<]*)</text>', figure
+            ):
+                width = charts.text_width(__import__("html").unescape(label))
+                left = float(x) - {"start": 0, "end": width, "middle": width / 2}[anchor]
+                boxes.append((left, float(y) - charts.FONT + 2, left + width, float(y) + 3))
+            assert boxes
+            for i, a in enumerate(boxes):
+                for b in boxes[i + 1 :]:
+                    assert not charts._overlap(a, b), (a, b)

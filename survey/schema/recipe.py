@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, model_validator
 
 from survey.schema.common import (
     Card,
@@ -41,7 +41,8 @@ HubId = Annotated[str, BeforeValidator(_check_repo, json_schema_input_type=str)]
 
 Architecture = Literal["llama", "bloom", "baichuan", "qwen2", "gpt_neox"]
 TemplateName = Literal["alpaca", "alpaca-lora", "vicuna_v1.1", "oasst", "firefly", "qwen"]
-DataFormat = Literal["alpaca", "sharegpt", "firefly", "belle-multiturn", "oasst-export", "dolly", "self-intro"]
+DataFormat = Literal["alpaca", "sharegpt", "firefly", "belle-multiturn", "oasst-export", "dolly", "self-intro",
+                     "oa-translation", "oa-dolly", "oa-joke", "oa-gsm8k", "oa-webgpt"]
 Supervised = Literal["response", "everything", "assistant-turns"]
 PadPolicy = Literal["add-pad-mean-init", "unk", "eos", "existing", "unk-id-0"]
 Strategy = Literal["deepspeed", "fsdp", "ddp", "single", "model-parallel"]
@@ -94,6 +95,7 @@ class DataSource(Strict):
     url: Url | None = None
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     file: str | None = Field(default=None, description="The file inside the Hub repo, when it holds several.")
+    languages: list[str] | None = Field(default=None, description="Language codes kept (the oasst export's `lang`).")
     split: str = "train"
     format: DataFormat
     construction: str | None = Field(default=None, description="A `reproduce data` construction applied first (neo-*).")
@@ -112,6 +114,9 @@ class DataSource(Strict):
 
 class Template(Strict):
     """The prompt format, byte-exact; `reproduce.templates` implements each name and tests check it against `text`."""
+
+    # byte-exact: a template's trailing newline or a separator of one space is part of the value
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
 
     name: TemplateName
     system: str | None = Field(default=None, description="Fixed text put before every prompt (a system prompt or prefix).")

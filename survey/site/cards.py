@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from survey.schema.common import Card, Links, RefTo
-from survey.site import text
+from survey.site import recipes, text
 from survey.site.page import Page, Site, _markers, card_path, table
 
 # Fields every card has, or that a dedicated section prints.
@@ -23,7 +23,8 @@ def render_card(site: Site, card: Card) -> tuple[str, str]:
         parts += [f"**{site.word('aliases')}:** " + ", ".join(text.md_escape(a) for a in card.aliases), ""]
     parts += body
     parts += _notes(page, card)
-    parts += _referenced_by(page, card)
+    # Model and experiment pages show their recipes in a section of their own.
+    parts += _referenced_by(page, card, skip=("recipe",) if card.KIND in ("model", "experiment") else ())
     parts += _sources(page, card)
     footnotes = page.footnote_block()
     if footnotes:
@@ -71,7 +72,7 @@ def _links(page: Page, links: Links | None) -> str:
     for name in type(links).model_fields:
         url = text.safe_url(getattr(links, name))
         if url:
-            out.append(f"[{text.md_escape(name)}]({url})")
+            out.append(f"[{text.md_escape(page.site.label(name))}]({url})")
     return " · ".join(out)
 
 
@@ -89,7 +90,7 @@ def _fields_table(page: Page, card: Card, skip: tuple[str, ...] = ()) -> list[st
             kind = next((m.kind for m in _markers(info) if isinstance(m, RefTo)), None)
             cell = page.generic(card, value, kind)
         if cell:
-            rows.append([text.md_escape(page.site.word(name)), cell])
+            rows.append([text.md_escape(page.site.label(name)), cell])
     return [table([page.site.word("field"), page.site.word("value")], rows), ""] if rows else []
 
 
@@ -124,7 +125,7 @@ def _model_body(page: Page, model: Card) -> list[str]:
         [w("project"), page.ref("project", model.project) if model.project else ""],
         [w("released"), page.value(model, model.released)],
         [w("license"), page.value(model, model.license)],
-        [w("languages"), text.md_escape(", ".join(model.languages))],
+        [w("languages"), text.md_escape(", ".join(site.enum(x) for x in model.languages))],
         [w("architecture"), text.md_escape(model.architecture or "")],
         [w("links"), _links(page, model.links)],
     ]
@@ -151,7 +152,7 @@ def _model_body(page: Page, model: Card) -> list[str]:
                     extra,
                 ]
             )
-        out += _section(w("sizes"), table([w("parameters"), w("name"), "Hub", w("other_fields")], size_rows))
+        out += _section(w("sizes"), table([w("parameters"), w("name"), page.site.label("hub"), w("other_fields")], size_rows))
     up = [
         f"- {page.ref('model', link.model)} — {text.md_escape(page.relation(link.relation))}{page.cite(model, link.source)}"
         + (f" — {page.inline(link.note)}" if link.note else "")
@@ -166,7 +167,7 @@ def _model_body(page: Page, model: Card) -> list[str]:
     out += _section(w("lineage.down"), down)
     used = [
         f"- {page.ref('dataset', use.dataset)}"
-        + (f" <small>({text.md_escape(use.stage)})</small>" if use.stage else "")
+        + (f" <small>({text.md_escape(page.site.enum(use.stage))})</small>" if use.stage else "")
         + (f" — {page.inline(use.note)}" if use.note else "")
         for use in model.datasets
     ]
@@ -180,6 +181,7 @@ def _model_body(page: Page, model: Card) -> list[str]:
         if e.base_model == model.id or e.compared_with == model.id
     ]
     out += _section(w("experiments"), experiments)
+    out += recipes.section(page, model)
     return out
 
 
@@ -260,7 +262,7 @@ def _project_body(page: Page, project: Card) -> list[str]:
 def _evaluation_body(page: Page, evaluation: Card) -> list[str]:
     out = _fields_table(page, evaluation, skip=("tables",))
     for table_ in evaluation.tables:
-        out += [f"## {page.inline(table_.title)}", "", f"*{text.md_escape(table_.method)}*", ""]
+        out += [f"## {page.inline(table_.title)}", "", f"*{text.md_escape(page.site.enum(table_.method))}*", ""]
         if table_.note:
             out += [page.inline(table_.note), ""]
         out += [result_table(page, evaluation, table_.results), ""]
@@ -274,13 +276,14 @@ def _experiment_body(page: Page, experiment: Card) -> list[str]:
     out = _fields_table(page, experiment, skip=("system_prompt", "outcome"))
     if experiment.system_prompt:
         out += [
-            "## System prompt",
+            f"## {page.site.label('system_prompt')}",
             "",
             f'<pre class="sv-prompt"><code>{text.html_escape(experiment.system_prompt)}</code></pre>',
             "",
         ]
     if experiment.outcome:
-        out += _section("Outcome" if page.lang == "en" else "结果", page.block(experiment.outcome))
+        out += _section(page.site.label("outcome"), page.block(experiment.outcome))
+    out += recipes.section(page, experiment)
     return out
 
 
@@ -301,4 +304,5 @@ _BODIES: dict[str, Callable[[Page, Card], list[str]]] = {
     "evaluation": _evaluation_body,
     "experiment": _experiment_body,
     "concept": _concept_body,
+    "recipe": recipes.body,
 }

@@ -15,6 +15,18 @@ from survey.site.text import html_escape as esc
 PATH = "charts.md"
 W, H = 860, 460
 LEFT, RIGHT, TOP, BOTTOM = 70, 150, 20, 50
+R, FONT = 5, 12  # dot radius and label size, in SVG units
+# Where a label may go, relative to its dot: (dx, dy of the baseline, text-anchor), tried in order.
+CANDIDATES = (
+    (8, 4, "start"),
+    (-8, 4, "end"),
+    (0, -9, "middle"),
+    (0, 17, "middle"),
+    (8, -8, "start"),
+    (8, 16, "start"),
+    (-8, -8, "end"),
+    (-8, 16, "end"),
+)
 
 
 def _si(value: float) -> str:
@@ -37,7 +49,8 @@ class Plot:
     def __init__(self, title: str, x_label: str, y_label: str, xs: tuple[float, float], ys: tuple[int, int], log_x: bool):
         self.title, self.x_label, self.y_label = title, x_label, y_label
         self.xs, self.ys, self.log_x = xs, ys, log_x
-        self.items: list[str] = []
+        self.points: list[tuple] = []
+        self.unlabelled: list[object] = []
 
     def x(self, value: float) -> float:
         lo, hi = self.xs
@@ -68,16 +81,49 @@ class Plot:
         )
         return out
 
-    def point(self, x: float, y: float, href: str, label: str, tip: str, show_label: bool) -> None:
-        px, py = self.x(x), self.y(y)
-        text = f'<text class="sv-point-label" x="{px + 7:.1f}" y="{py + 4:.1f}">{esc(label)}</text>' if show_label else ""
-        self.items.append(
-            f'<a href="{esc(href)}"><g class="sv-point"><title>{esc(tip)}</title>'
-            f'<circle cx="{px:.1f}" cy="{py:.1f}" r="5"/>{text}</g></a>'
-        )
+    def point(
+        self, x: float, y: float, href: str, label: str, tip: str, show_label: bool, priority: tuple = (), key: object = None
+    ) -> None:
+        """A dot; its label is placed later, by `svg`, where it collides with nothing (or left out)."""
+        self.points.append((self.x(x), self.y(y), href, label, tip, show_label, priority, len(self.points), key))
+
+    def place_labels(self) -> dict[int, tuple[float, float, str]]:
+        """Greedy label placement: most important first, each at the first free spot around its dot.
+
+        Returns {point index: (x, y, text-anchor)}; a label with no free spot is left out (its dot keeps
+        the name as a hover title, and the page lists it under the chart)."""
+        taken = [(px - R, py - R, px + R, py + R) for px, py, *_rest in self.points]
+        placed: dict[int, tuple[float, float, str]] = {}
+        wanted = sorted((p for p in self.points if p[5]), key=lambda p: (p[6], p[7]))
+        for px, py, _href, label, _tip, _show, _prio, index, _key in wanted:
+            width = text_width(label)
+            for dx, dy, anchor in CANDIDATES:
+                x, y = px + dx, py + dy
+                left = x if anchor == "start" else x - width if anchor == "end" else x - width / 2
+                box = (left - 1, y - FONT + 2, left + width + 1, y + 3)
+                if box[0] < LEFT + 2 or box[2] > W - 2 or box[1] < 0 or box[3] > H - BOTTOM:
+                    continue
+                if any(_overlap(box, other) for other in taken):
+                    continue
+                taken.append(box)
+                placed[index] = (x, y, anchor)
+                break
+        self.unlabelled = [p[8] for p in wanted if p[7] not in placed]
+        return placed
 
     def svg(self, chart_id: str, x_ticks: list[tuple[float, str]]) -> str:
-        body = "".join(self.frame(x_ticks) + self.items)
+        placed = self.place_labels()
+        items = []
+        for px, py, href, label, tip, _show, _prio, index, _key in self.points:
+            text = ""
+            if index in placed:
+                x, y, anchor = placed[index]
+                text = f'<text class="sv-point-label" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{esc(label)}</text>'
+            items.append(
+                f'<a href="{esc(href)}"><g class="sv-point"><title>{esc(tip)}</title>'
+                f'<circle cx="{px:.1f}" cy="{py:.1f}" r="{R}"/>{text}</g></a>'
+            )
+        body = "".join(self.frame(x_ticks) + items)
         return (
             f'<figure class="sv-chart" id="{chart_id}"><svg viewBox="0 0 {W} {H}" role="img" '
             f'aria-label="{esc(self.title)}" xmlns="http://www.w3.org/2000/svg">{body}</svg>'
@@ -85,14 +131,33 @@ class Plot:
         )
 
 
-def timeline(site: Site, page: Page) -> str:
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def text_width(label: str, size: float = FONT) -> float:
+    """A generous estimate of a label's width in SVG units (no fonts are measured at build time)."""
+    wide = sum(1 for c in label if ord(c) >= 0x2E80)
+    return wide * size + (len(label) - wide) * size * 0.62
+
+
+def _importance(site: Site) -> dict[str, int]:
+    """How many catalog models name each model as a base: better-known models get their labels first."""
+    count: dict[str, int] = {}
+    for model in site.sorted_cards("model"):
+        for link in model.lineage:
+            count[link.model] = count.get(link.model, 0) + 1
+    return count
+
+
+def timeline(site: Site, page: Page) -> tuple[str, list]:
     """Release date (x) against the largest size (y, log scale)."""
     points = []
     for model in site.sorted_cards("model"):
         for p in facts.params(model):
             points.append((facts.date_value(model.released.date), p, model, p == facts.max_params(model)))
     if not points:
-        return ""
+        return "", []
     first = math.floor(min(p[0] for p in points))
     last = math.floor(max(p[0] for p in points)) + 1
     ys = _log_range([p[1] for p in points])
@@ -110,14 +175,20 @@ def timeline(site: Site, page: Page) -> str:
         ticks.append((float(year), str(year)))
         if last - first <= 3 and year < last:
             ticks += [(year + q / 4, f"{year}-{q * 3 + 1:02d}") for q in (1, 2, 3)]
+    weight = _importance(site)
+    labelled: set[str] = set()
     for x, p, model, biggest in sorted(points, key=lambda item: (item[0], item[1], item[2].id)):
         tip = f"{site.name(model)} — {model.released.date} — {_si(p)}"
-        plot.point(x, p, page.href(card_path(model)), site.name(model), tip, biggest)
-    return plot.svg("sv-timeline", ticks)
+        priority = (-weight.get(model.id, 0), model.released.date, model.id)
+        show = biggest and model.id not in labelled
+        labelled.update([model.id] if show else [])
+        plot.point(x, p, page.href(card_path(model)), site.name(model), tip, show, priority, model)
+    return plot.svg("sv-timeline", ticks), plot.unlabelled
 
 
-def scaling(site: Site, page: Page) -> tuple[str, list]:
-    """Training tokens (x, log) against parameters (y, log); returns the chart and the models left out."""
+def scaling(site: Site, page: Page) -> tuple[str, list, list]:
+    """Training tokens (x, log) against parameters (y, log); returns the chart, the models left out and
+    the models drawn without a label."""
     points, left_out = [], []
     for model in site.sorted_cards("model"):
         found = facts.size_points(model)
@@ -126,7 +197,7 @@ def scaling(site: Site, page: Page) -> tuple[str, list]:
         for p, t in found:
             points.append((t, p, model))
     if not points:
-        return "", left_out
+        return "", left_out, []
     xs = _log_range([t for t, _p, _m in points])
     ys = _log_range([p for _t, p, _m in points])
     zh = site.lang == "zh"
@@ -140,11 +211,13 @@ def scaling(site: Site, page: Page) -> tuple[str, list]:
     )
     ticks = [(10.0**power, _si(10**power)) for power in range(xs[0], xs[1] + 1)]
     labelled: set[str] = set()
+    weight = _importance(site)
     for t, p, model in sorted(points, key=lambda item: (item[0], item[1], item[2].id)):
         tip = f"{site.name(model)} — {_si(p)} / {_si(t)} tokens"
-        plot.point(t, p, page.href(card_path(model)), site.name(model), tip, model.id not in labelled)
+        priority = (-weight.get(model.id, 0), model.released.date, model.id)
+        plot.point(t, p, page.href(card_path(model)), site.name(model), tip, model.id not in labelled, priority, model)
         labelled.add(model.id)
-    return plot.svg("sv-scaling", ticks), left_out
+    return plot.svg("sv-scaling", ticks), left_out, plot.unlabelled
 
 
 def render(site: Site) -> tuple[str, str]:
@@ -158,10 +231,10 @@ def render(site: Site) -> tuple[str, str]:
         if zh
         else "Each dot is one size of one model; the vertical axis is logarithmic. Click a dot to open the model.",
         "",
-        timeline(site, page),
-        "",
     ]
-    chart, left_out = scaling(site, page)
+    chart, unlabelled = timeline(site, page)
+    parts += [chart, "", *_unlabelled(page, unlabelled)]
+    chart, left_out, unlabelled = scaling(site, page)
     parts += [
         "## " + ("参数量与训练数据" if zh else "Parameters and training tokens"),
         "",
@@ -171,8 +244,19 @@ def render(site: Site) -> tuple[str, str]:
         "",
         chart,
         "",
+        *_unlabelled(page, unlabelled),
     ]
     if left_out:
         names = ", ".join(page.link(m) for m in left_out)
         parts += [("未画出（无 token 数）：" if zh else "Not drawn (no token count): ") + names, ""]
     return PATH, "\n".join(parts)
+
+
+def _unlabelled(page: Page, models: list) -> list[str]:
+    """Models whose label would have covered another: named here (their dots keep hover titles)."""
+    if not models:
+        return []
+    zh = page.lang == "zh"
+    names = ", ".join(page.link(m) for m in sorted(models, key=lambda m: page.site.name(m).lower()))
+    lead = "图中未标注名称的点（悬停可见名称）：" if zh else "Dots drawn without a name (hover to see it): "
+    return [lead + names, ""]

@@ -41,7 +41,7 @@ def render(site: Site) -> tuple[str, str]:
         _select("weights", w("open.weights"), statuses, lang),
         _select("family", w("family"), [(f, name_of("model", f)) for f in family_ids], lang),
         _select("size", w("size_range"), list(facts.SIZE_BUCKETS), lang),
-        _select("lang", w("languages"), [(x, x) for x in languages], lang),
+        _select("lang", w("languages"), [(x, site.enum(x)) for x in languages], lang),
         _select("org", w("organizations"), [(o, name_of("organization", o)) for o in org_ids], lang),
         _select("year", w("year"), [(y, y) for y in years], lang),
     ]
@@ -104,8 +104,8 @@ def render(site: Site) -> tuple[str, str]:
                 " ".join(name_of("model", f) for f in fams).lower(),
                 ", ".join(page.ref_html("model", f) for f in fams),
             ),
-            (" ".join(model.languages), esc(", ".join(model.languages))),
-            (model.license.id.lower(), esc(model.license.id)),
+            (" ".join(model.languages), esc(", ".join(site.enum(x) for x in model.languages))),
+            (model.license.id.lower(), esc(w("unknown") if model.license.id == "unknown" else model.license.id)),
         ]
         tds = "".join(f'<td data-sort="{esc(key)}">{html}</td>' for key, html in cells)
         attr_text = " ".join(f'{k}="{esc(v)}"' for k, v in attrs.items())

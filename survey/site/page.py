@@ -15,11 +15,11 @@ from survey.loader import Catalog
 from survey.schema.common import Card, Dated, Hardware, License, Localized, Measure, Openness, RefTo
 from survey.shorthand import canonical
 from survey.site import text
-from survey.site.lang import RELATIONS, UNITS, pick, word
-from survey.walk import marked
+from survey.site.lang import RELATIONS, UNITS, field_label, pick, value_label, word
+from survey.walk import fields
 
 # Kinds in the order the site lists them; kinds not named here follow, alphabetically.
-KIND_ORDER = ("model", "project", "dataset", "framework", "evaluation", "experiment", "concept", "organization")
+KIND_ORDER = ("model", "project", "dataset", "framework", "evaluation", "experiment", "recipe", "concept", "organization")
 
 
 def card_path(card: Card) -> str:
@@ -61,8 +61,10 @@ class Site:
         refs: dict[tuple[str, str], list[tuple[Card, tuple]]] = defaultdict(list)
         for kind in sorted(self.catalog.cards):
             for card in sorted(self.catalog.of(kind), key=lambda c: c.id):
-                for loc, value, marker in marked(card, RefTo):
-                    refs[(marker.kind, value)].append((card, loc))
+                for loc, value, found in fields(card):
+                    for marker in found:
+                        if isinstance(marker, RefTo) and isinstance(value, str):
+                            refs[(marker.kind, value)].append((card, loc))
         self.referrers = dict(refs)
         terms: dict[str, str] = {}
         for concept in sorted(self.catalog.of("concept"), key=lambda c: c.id):
@@ -73,6 +75,14 @@ class Site:
 
     def word(self, key: str) -> str:
         return word(key, self.lang)
+
+    def label(self, name: str) -> str:
+        """A schema field's name in the page's language."""
+        return field_label(name, self.lang)
+
+    def enum(self, value: str) -> str:
+        """An enumerated value (source kind, organization type, stage…) in the page's language."""
+        return value_label(value, self.lang)
 
     def text(self, localized: Localized | None) -> str:
         """The page language's text, falling back to Chinese (always present)."""
@@ -156,7 +166,7 @@ class Page:
     def source_md(self, source: Any, key: str) -> str:
         title = text.md_escape(source.title)
         url = text.safe_url(source.url)
-        kind = text.md_escape(source.kind)
+        kind = text.md_escape(self.site.enum(source.kind))
         if url:
             return f"{kind}: [{title}]({url})"
         document = f" ({text.md_escape(source.document)})" if getattr(source, "document", None) else ""
@@ -211,7 +221,7 @@ class Page:
         if isinstance(value, Measure):
             main = text.md_escape(self.measure_plain(value))
             if getattr(value, "stage", None):
-                main += f" <small>({text.md_escape(value.stage)})</small>"
+                main += f" <small>({text.md_escape(self.site.enum(value.stage))})</small>"
         elif isinstance(value, Hardware):
             main = text.md_escape(self.hardware_plain(value))
         elif isinstance(value, Openness):
@@ -220,7 +230,8 @@ class Page:
             main = text.md_escape(value.date)
         elif isinstance(value, License):
             url = text.safe_url(value.url)
-            main = f"[{text.md_escape(value.id)}]({url})" if url else text.md_escape(value.id)
+            shown = self.site.word("unknown") if value.id == "unknown" else value.id
+            main = f"[{text.md_escape(shown)}]({url})" if url else text.md_escape(shown)
         else:
             return self.generic(card, value)
         main += self.cite(card, getattr(value, "source", None))
@@ -242,7 +253,7 @@ class Page:
             if ref_kind:
                 return self.ref(ref_kind, value)
             url = text.safe_url(value) if value.startswith("http") else None
-            return f"[{text.md_escape(value)}]({url})" if url else text.md_escape(value)
+            return f"[{text.md_escape(value)}]({url})" if url else text.md_escape(self.site.enum(value))
         if isinstance(value, (int, float)):
             return text.md_escape(str(value))
         if isinstance(value, list):
@@ -251,8 +262,14 @@ class Page:
             return "; ".join(f"{text.md_escape(k)}: {self.generic(card, v)}" for k, v in value.items())
         if isinstance(value, (Measure, Hardware, Openness, Dated, License)):
             return self.value(card, value)
-        if isinstance(value, Localized) and set(type(value).model_fields) <= {"zh", "en", "source"}:
-            return self.inline(value) + self.cite(card, getattr(value, "source", None))
+        if isinstance(value, Localized):
+            extra = [
+                f"{text.md_escape(self.site.label(name))}: {self.generic(card, getattr(value, name))}"
+                for name in type(value).model_fields
+                if name not in ("zh", "en", "source") and getattr(value, name) not in (None, [], {})
+            ]
+            main = self.inline(value) + (f" <small>({'; '.join(extra)})</small>" if extra else "")
+            return main + self.cite(card, getattr(value, "source", None))
         if isinstance(value, BaseModel):
             parts = []
             for name, info in type(value).model_fields.items():
@@ -260,7 +277,7 @@ class Page:
                 if item is None or item == [] or name == "source":
                     continue
                 kind = next((m.kind for m in _markers(info) if isinstance(m, RefTo)), None)
-                parts.append(f"{text.md_escape(name)}: {self.generic(card, item, kind)}")
+                parts.append(f"{text.md_escape(self.site.label(name))}: {self.generic(card, item, kind)}")
             return "; ".join(parts) + self.cite(card, getattr(value, "source", None))
         return text.md_escape(str(value))
 

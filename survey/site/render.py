@@ -13,7 +13,7 @@ from survey import export
 from survey.loader import Catalog, load_catalog
 from survey.site import cards, charts, compare, health, home, tree
 from survey.site.lang import LANGS
-from survey.site.page import Site, kind_index, kinds
+from survey.site.page import KIND_ORDER, Site, kind_index, kinds
 
 ASSETS = Path(__file__).parent / "assets"
 OUT = Path("docs/generated")
@@ -39,7 +39,7 @@ def pages(catalog: Catalog, lang: str, schema_dir: Path | None = None) -> dict[s
         add(home.kind_page(site, kind))
         for card in site.sorted_cards(kind):
             add(cards.render_card(site, card))
-    for kind in ("model", "project", "dataset", "framework", "evaluation", "experiment", "concept", "organization"):
+    for kind in KIND_ORDER:
         if not catalog.of(kind):  # keep the nav's links valid while a kind has no cards yet
             path = kind_index(catalog, kind)
             empty = "目录中还没有这类卡片。" if lang == "zh" else "The catalog has no cards of this kind yet."

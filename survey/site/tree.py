@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from survey.site.charts import text_width
 from survey.site.page import Page, Site, card_path
 from survey.site.text import html_escape as esc
 from survey.site.text import md_escape
@@ -67,28 +68,39 @@ def _descendants(mid: str, children: dict[str, list[str]]) -> int:
 
 
 def svg(site: Site, page: Page) -> str:
-    placed, edges, _parents = _layout(site)
+    """Each model on its own row, indented by lineage depth. The edge from a model's parent in the
+    drawing runs down from the parent's dot and across to the child, so it never crosses a label;
+    edges from other bases curve in from the end of the base's label, and labels carry a halo in the
+    page's background colour (assets/site.css), so an edge passing beneath one leaves it readable."""
+    placed, edges, parents = _layout(site)
     if not placed:
         return ""
     where = {mid: (PAD + col * COL, PAD + row * ROW + ROW / 2) for mid, col, row in placed}
-    width = PAD * 2 + (max(col for _m, col, _r in placed) + 1) * COL
+    names = {mid: site.name(site.catalog.get("model", mid)) for mid, _c, _r in placed}
+    label_end = {mid: where[mid][0] + 9 + text_width(names[mid]) for mid in where}
+    width = int(max(label_end.values()) + PAD)
     height = PAD * 2 + len(placed) * ROW
     parts = []
     for base, mid, relation in edges:
         (x1, y1), (x2, y2) = where[base], where[mid]
-        x1 += 8
-        mx = (x1 + x2) / 2
-        parts.append(
-            f'<path class="sv-edge sv-rel-{esc(relation)}" d="M{x1:.0f},{y1:.0f} C{mx:.0f},{y1:.0f} {mx:.0f},{y2:.0f} {x2 - 6:.0f},{y2:.0f}">'
-            f"<title>{esc(page.relation(relation))}</title></path>"
-        )
+        title = f"<title>{esc(page.relation(relation))}</title>"
+        if parents.get(mid) == base and y2 > y1:
+            d = f"M{x1:.0f},{y1 + 5:.0f} V{y2 - 6:.0f} Q{x1:.0f},{y2:.0f} {x1 + 6:.0f},{y2:.0f} H{x2 - 6:.0f}"
+            parts.append(f'<path class="sv-edge sv-rel-{esc(relation)}" d="{d}">{title}</path>')
+        else:
+            sx = label_end[base] + 4
+            mx = (sx + x2) / 2
+            parts.append(
+                f'<path class="sv-edge sv-edge-extra sv-rel-{esc(relation)}" '
+                f'd="M{sx:.0f},{y1:.0f} C{mx:.0f},{y1:.0f} {mx:.0f},{y2:.0f} {x2 - 6:.0f},{y2:.0f}">{title}</path>'
+            )
     for mid, _col, _row in placed:
         x, y = where[mid]
         model = site.catalog.get("model", mid)
         parts.append(
             f'<a href="{page.href(card_path(model))}"><g class="sv-node"><title>{esc(site.text(model.summary))}</title>'
             f'<circle cx="{x:.0f}" cy="{y:.0f}" r="5"/>'
-            f'<text x="{x + 9:.0f}" y="{y + 4:.0f}">{esc(site.name(model))}</text></g></a>'
+            f'<text x="{x + 9:.0f}" y="{y + 4:.0f}">{esc(names[mid])}</text></g></a>'
         )
     return (
         f'<figure class="sv-chart sv-tree" id="sv-family-tree"><svg viewBox="0 0 {width} {height}" '

@@ -1,0 +1,224 @@
+"""Readers for the Open-Assistant SFT data mix (bloom-zh-3b, seed 001), each giving conversations as
+`{"messages": [...]}` that the `oasst` template turns into `<|prompter|>…</s><|assistant|>…</s>`.
+
+What each reader does follows LAION-AI/Open-Assistant model/model_training/custom_datasets
+(oasst_dataset.py load_oasst_export, qa_datasets.py QADataset/WebGPT/JokeExplaination/DatabricksDolly15k,
+translation.py WMT2019/TEDTalk). The random choices OA makes (which prompt wording, which direction a
+translation goes, the train/validation split) are drawn here from a seeded `random.Random`, so they are
+reproducible but not the same draws as OA's torch/numpy generators.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, Protocol
+
+from reproduce import ReproduceError
+from reproduce.data import read_records
+
+# translation.py TRANSLATION_PROMPT, the three languages this mix uses; "{}" is the text to translate.
+TRANSLATION_PROMPTS: dict[str, tuple[str, ...]] = {
+    "zh": (
+        "Translate to chinese simplified: {}",
+        "{}, translate to chinese",
+        "{} give me the chinese translation",
+        "翻译成中文: {}",
+        "{} 这句中文翻译怎麽写？",
+        "我需要这句话的中文翻译: {}",
+    ),
+    "en": ("{}. translate to english", "{} write in english", "english translation: '{}'"),
+    "ja": (
+        "{}: help me translate to japanese",
+        "Need japanese translation: {}",
+        "{}: にほんごやくをよこす",
+        "{}: にほんごやくをおくれ",
+        "{}: にほんごやくを じょす",
+        "give me the japanese translation, {}",
+    ),
+}
+# qa_datasets.py re_reference_remove: "[1]", "[2, 3]" citation marks
+_REFERENCES = re.compile(r"\[\d+(?:,\s*\d+)*?\]")
+_LETTER_CITATION = re.compile(r"\[[a-zA-Z]\]")
+INPUT_MAX_LENGTH = 2048  # characters; DatabricksDolly15k's input_max_length default
+OA_SEED = 287631038922  # OA's manual_seed default
+
+
+class Rng(Protocol):
+    def random(self) -> float: ...
+    def choice(self, seq: Any) -> Any: ...
+    def shuffle(self, x: list) -> None: ...
+
+
+def _pair(question: str, answer: str) -> dict:
+    return {"messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]}
+
+
+def _need(path: Path, number: int, record: dict, *fields: str) -> None:
+    missing = [f for f in fields if f not in record]
+    if missing:
+        raise ReproduceError(f"{path}:{number}: expected fields {', '.join(fields)}; found {', '.join(sorted(record)) or 'none'}")
+
+
+# --- oasst export: message trees -> prompter/assistant threads -----------------------------------------------
+
+def _leaf_threads(node: dict, parents: list[dict]) -> Iterable[list[dict]]:
+    thread = [*parents, node]
+    replies = node.get("replies") or []
+    if len(thread) > 1 and not replies and not any(m.get("deleted") for m in thread):
+        last = thread[-1]
+        # a thread ends at an assistant leaf, or at a prompter leaf that is its parent's first reply
+        if last.get("role") == "assistant" or (thread[-2].get("replies") or [None])[0] is last:
+            yield thread
+    for child in replies:
+        yield from _leaf_threads(child, thread)
+
+
+def oasst_trees(path: Path, languages: list[str] | None = None) -> list[list[dict]]:
+    """One list of conversations per kept tree (OA splits train/validation by tree)."""
+    trees = []
+    for number, tree in read_records(path):
+        _need(path, number, tree, "prompt")
+        prompt = tree["prompt"]
+        if tree.get("tree_state", "ready_for_export") != "ready_for_export" or not prompt.get("review_result", True):
+            continue
+        if languages and prompt.get("lang") not in languages:
+            continue
+        conversations = []
+        for thread in _leaf_threads(prompt, []):
+            if thread[-1].get("role") == "prompter":
+                thread = thread[:-1]
+            roles = [m.get("role") for m in thread]
+            if roles != ["prompter", "assistant"] * (len(thread) // 2) or not thread:
+                continue
+            conversations.append({"messages": [
+                {"role": "user" if m["role"] == "prompter" else "assistant", "content": m["text"]} for m in thread]})
+        trees.append(conversations)
+    return trees
+
+
+# --- single-exchange sets --------------------------------------------------------------------------------------
+
+def dolly(path: Path) -> list[dict]:
+    """DatabricksDolly15k: with a context, the question is "{context} {instruction}" (citations removed);
+    both sides cut to 2,048 characters."""
+    out = []
+    for number, row in read_records(path):
+        _need(path, number, row, "instruction", "context", "response")
+        context = _REFERENCES.sub("", row["context"] or "")
+        if context:
+            context = _LETTER_CITATION.sub("", context.replace("[citation needed]", ""))
+            question = f"{context} {row['instruction']}"
+        else:
+            question = row["instruction"]
+        out.append(_pair(question[:INPUT_MAX_LENGTH], row["response"][:INPUT_MAX_LENGTH]))
+    return out
+
+
+def joke(path: Path) -> list[dict]:
+    """JokeExplaination: (joke, explaination) -- the field's misspelling is the data's."""
+    out = []
+    for number, row in read_records(path):
+        _need(path, number, row, "joke", "explaination")
+        out.append(_pair(row["joke"], row["explaination"]))
+    return out
+
+
+def gsm8k(path: Path) -> list[dict]:
+    """QADataset index_gsm8k: (question, answer) verbatim, the worked solution and '#### N' included."""
+    out = []
+    for number, row in read_records(path):
+        _need(path, number, row, "question", "answer")
+        out.append(_pair(row["question"], row["answer"]))
+    return out
+
+
+def webgpt(path: Path) -> list[dict]:
+    """WebGPT (sft): answers grouped by question, citations removed, empty or identical pairs skipped,
+    the best-scored answer kept."""
+    scores: dict[str, dict[str, float]] = defaultdict(dict)
+    for number, row in read_records(path):
+        _need(path, number, row, "question", "answer_0", "answer_1", "score_0", "score_1")
+        question = row["question"]["full_text"] if isinstance(row["question"], dict) else row["question"]
+        a0, a1 = _REFERENCES.sub("", row["answer_0"]), _REFERENCES.sub("", row["answer_1"])
+        if a0 and a1 and a0 != a1:
+            scores[question][a0] = row["score_0"]
+            scores[question][a1] = row["score_1"]
+    out = []
+    for question, answers in scores.items():
+        best = sorted(answers.items(), key=lambda item: -item[1])[0][0]  # stable: first seen wins a tie
+        out.append(_pair(question, best))
+    return out
+
+
+def translation(path: Path, pair: str, rng: Rng) -> list[dict]:
+    """WMT2019 / TEDTalk: each row goes one way or the other with even odds, worded by a random prompt of
+    the target language. OA's 20% mixing of a neighbouring pair into the question is not done."""
+    src, tgt = pair.split("-")
+    for lang in (src, tgt):
+        if lang not in TRANSLATION_PROMPTS:
+            raise ReproduceError(f"{path}: no OA translation prompts for language {lang!r}", code=2)
+    out = []
+    for number, row in read_records(path):
+        _need(path, number, row, "translation")
+        texts = row["translation"]
+        if rng.random() > 0.5:
+            out.append(_pair(rng.choice(TRANSLATION_PROMPTS[tgt]).format(texts[src]), texts[tgt]))
+        else:
+            out.append(_pair(rng.choice(TRANSLATION_PROMPTS[src]).format(texts[tgt]), texts[src]))
+    return out
+
+
+# --- the mix: split and caps ----------------------------------------------------------------------------------
+
+def split(units: list[Any], val_split: float | None, rng: Rng) -> tuple[list[Any], list[Any]]:
+    """Shuffle, then hold out round(len * val_split) units for validation (OA's random_split by fraction)."""
+    units = list(units)
+    if not val_split:
+        return units, []
+    rng.shuffle(units)
+    held = int(round(len(units) * val_split))
+    return units[held:], units[:held]
+
+
+def cap(items: list[Any], most: int | None, rng: Rng) -> list[Any]:
+    """max_train_set / max_val_set: a random subset of that many (in their original order)."""
+    if not most or len(items) <= most:
+        return items
+    keep = sorted(rng.sample(range(len(items)), most)) if hasattr(rng, "sample") else list(range(most))
+    return [items[i] for i in keep]
+
+
+_PAIR = re.compile(r"([a-z]{2})-([a-z]{2})$")
+READERS: dict[str, Callable[..., list[dict]]] = {"oa-dolly": dolly, "oa-joke": joke, "oa-gsm8k": gsm8k, "oa-webgpt": webgpt}
+OA_FORMATS = {"oasst-export", "oa-translation", *READERS}
+
+
+def load_part(path: Path, part: Any, seed: int = OA_SEED, rng: Rng | None = None) -> tuple[list[dict], list[dict]]:
+    """(train, validation) conversations of one data part of the OA mix, its sampling applied."""
+    import random
+
+    rng = rng or random.Random(seed)
+    s = part.sampling
+    if part.format == "oasst-export":
+        trees = oasst_trees(path, getattr(part, "languages", None))
+        train_trees, val_trees = split(trees, s.val_split if s else None, rng)
+        train = [c for tree in train_trees for c in tree]
+        val = [c for tree in val_trees for c in tree]
+    else:
+        if part.format == "oa-translation":
+            match = _PAIR.search(part.name)
+            if not match:
+                raise ReproduceError(f"{part.name}: a translation part's name must end in a pair such as zh-en", code=2)
+            rows = translation(path, f"{match.group(1)}-{match.group(2)}", rng)
+        elif part.format in READERS:
+            rows = READERS[part.format](path)
+        else:
+            raise ReproduceError(f"{part.name}: {part.format!r} is not an Open-Assistant format", code=2)
+        train, val = split(rows, s.val_split if s else None, rng)
+    if s:
+        train = cap(train, s.max_examples, rng)
+        val = cap(val, s.val_examples, rng)
+    return train, val

@@ -1,0 +1,141 @@
+"""The Open-Assistant bloom-zh-3b mix: each reader exactly on a tiny fixture, the split and caps, and
+OA's label masking; Vicuna's masking against FastChat's arithmetic on a LLaMA-like tokenizer."""
+
+from __future__ import annotations
+
+import gzip
+import random
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from reproduce.oa_data import TRANSLATION_PROMPTS, dolly, gsm8k, joke, load_part, oasst_trees, translation, webgpt
+from reproduce.templates import IGNORE_INDEX, render, segments
+
+OA = Path(__file__).parent / "fixtures" / "reproduce" / "oa"
+
+
+def pair(q, a):
+    return {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}
+
+
+def test_oasst_export_threads_filtered_by_language_state_and_deletion(tmp_path):
+    expected = [
+        [{"messages": [{"role": "user", "content": "What is a meme?"}, {"role": "assistant", "content": "An idea that spreads."},
+                       {"role": "user", "content": "Where does the word come from?"},
+                       {"role": "assistant", "content": "From Dawkins, 1976."}]}],
+        [pair("地球总人口是多少", "大约八十亿。")],  # the trailing prompter leaf is dropped
+    ]
+    assert oasst_trees(OA / "oasst_trees.jsonl", ["en", "zh"]) == expected
+    assert oasst_trees(OA / "oasst_trees.jsonl", ["zh"]) == expected[1:]
+    packed = tmp_path / "trees.jsonl.gz"
+    packed.write_bytes(gzip.compress((OA / "oasst_trees.jsonl").read_bytes()))
+    assert oasst_trees(packed, ["en", "zh"]) == expected
+
+
+def test_single_exchange_readers_are_exact():
+    assert dolly(OA / "dolly.jsonl") == [
+        pair("The tower was built in 1889. It is tall. See . When was it built?", "In 1889."),
+        pair("Name a fruit.", "Apple."),
+    ]
+    assert joke(OA / "joke.jsonl") == [pair("I told a chemistry joke, no reaction.", "A pun on chemical reactions.")]
+    assert gsm8k(OA / "gsm8k.jsonl") == [pair("Tom has 2 apples and buys 3. How many?", "2 + 3 = <<2+3=5>>5\n#### 5")]
+    assert webgpt(OA / "webgpt.jsonl") == [pair("Why is the sky blue?", "Rayleigh scattering.")]
+
+
+class StubRng:
+    """random() and choice() from fixed scripts."""
+
+    def __init__(self, randoms, choices):
+        self.randoms, self.choices = list(randoms), list(choices)
+
+    def random(self):
+        return self.randoms.pop(0)
+
+    def choice(self, seq):
+        return seq[self.choices.pop(0)]
+
+
+def test_translation_direction_and_prompt_come_from_the_rng():
+    # row 1: random() > 0.5 -> zh to en, worded by the 3rd English prompt; row 2: en to zh, 4th Chinese prompt
+    rows = translation(OA / "wmt_zh-en.jsonl", "zh-en", StubRng([0.9, 0.1], [2, 3]))
+    assert rows == [pair("english translation: '你好'", "Hello"), pair("翻译成中文: Thanks", "谢谢")]
+    assert TRANSLATION_PROMPTS["ja"][0] == "{}: help me translate to japanese"
+
+
+def test_split_and_caps_follow_the_card():
+    part = SimpleNamespace(format="oa-dolly", name="dolly15k", languages=None,
+                           sampling=SimpleNamespace(val_split=0.5, max_examples=None, val_examples=None))
+    train, val = load_part(OA / "dolly.jsonl", part, rng=random.Random(1))
+    assert len(train) == 1 and len(val) == 1
+    assert sorted(e["messages"][0]["content"] for e in train + val) == sorted(
+        e["messages"][0]["content"] for e in dolly(OA / "dolly.jsonl"))
+    capped = SimpleNamespace(format="oa-translation", name="wmt2019_zh-en", languages=None,
+                             sampling=SimpleNamespace(val_split=None, max_examples=1, val_examples=1000))
+    train, val = load_part(OA / "wmt_zh-en.jsonl", capped, rng=random.Random(0))
+    assert len(train) == 1 and val == []
+    trees = SimpleNamespace(format="oasst-export", name="oasst_export", languages=["en", "zh"],
+                            sampling=SimpleNamespace(val_split=0.5, max_examples=None, val_examples=None))
+    train, val = load_part(OA / "oasst_trees.jsonl", trees, rng=random.Random(0))
+    assert len(train) == 1 and len(val) == 1  # split by tree: two trees kept, one each side
+
+
+def test_oasst_supervision_is_oas_shifted_assistant_mask():
+    chat = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"},
+                         {"role": "user", "content": "Bye"}, {"role": "assistant", "content": "Goodbye."}]}
+    assert render("oasst", chat) == "<|prompter|>Hi</s><|assistant|>Hello!</s><|prompter|>Bye</s><|assistant|>Goodbye.</s>"
+    assert [s.text for s in segments("oasst", chat) if s.supervised] == ["Hello!</s>", "<|prompter|>", "Goodbye.</s>"]
+
+
+# --- Vicuna: FastChat's masking, reproduced --------------------------------------------------------------------
+
+def _llama_like_tokenizer(texts):
+    pytest.importorskip("transformers")
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=300, special_tokens=["<unk>", "<s>", "</s>"], show_progress=False))
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A", special_tokens=[("<s>", tok.token_to_id("<s>"))])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", unk_token="<unk>")
+
+
+def _fastchat_labels(conversation, tokenizer):
+    """fastchat/train/train.py preprocess(), the ADD_COLON_TWO branch, rewritten: sep = " ASSISTANT: "."""
+    ids = tokenizer(conversation)["input_ids"]
+    target = list(ids)
+    cur = 1
+    target[:cur] = [IGNORE_INDEX] * cur
+    sep = " ASSISTANT: "
+    for turn in conversation.split("</s>"):
+        if turn == "":
+            break
+        turn_len = len(tokenizer(turn)["input_ids"])
+        head, found, _ = turn.partition(sep)
+        if not found:
+            break
+        instruction_len = len(tokenizer(head + sep)["input_ids"]) - 2
+        target[cur:cur + instruction_len] = [IGNORE_INDEX] * instruction_len
+        cur += turn_len
+    target[cur:] = [IGNORE_INDEX] * (len(target) - cur)
+    assert cur == len(ids), "FastChat would drop this conversation (tokenization mismatch)"
+    return ids, target
+
+
+def test_vicuna_supervises_exactly_fastchats_tokens():
+    from reproduce.templates import VICUNA_SYSTEM, tokenize
+
+    chat = {"messages": [{"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello! How can I help?"},
+                         {"role": "user", "content": "Say bye"}, {"role": "assistant", "content": "Goodbye."}]}
+    text = render("vicuna_v1.1", chat, system=VICUNA_SYSTEM)
+    assert text == (VICUNA_SYSTEM + " USER: Hi there ASSISTANT: Hello! How can I help?</s>USER: Say bye ASSISTANT: Goodbye.</s>")
+    tokenizer = _llama_like_tokenizer([text, "USER: ASSISTANT: hello bye"])
+    ids, expected = _fastchat_labels(text, tokenizer)
+    item = tokenize("vicuna_v1.1", chat, tokenizer, 2048, system=VICUNA_SYSTEM)
+    assert item["input_ids"] == ids
+    assert item["labels"] == expected
+    supervised = [t for t, label in zip(ids, expected) if label != IGNORE_INDEX]
+    assert tokenizer.decode(supervised) == "Hello! How can I help?</s> Goodbye.</s>"
