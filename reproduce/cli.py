@@ -121,7 +121,7 @@ def cmd_run(recipe, args: argparse.Namespace) -> int:
     from reproduce.run import train
 
     result = train(recipe, output_dir=Path(args.output_dir) if args.output_dir else None, smoke=args.smoke,
-                   resume=args.resume, force=args.force, steps=args.steps)
+                   resume=args.resume, force=args.force, steps=args.steps, save_steps=args.save_steps)
     print(json.dumps(result, indent=2))
     return 0
 
@@ -139,7 +139,9 @@ def _run_parser() -> argparse.ArgumentParser:
     parser.add_argument("--input", help="for --dry-run: a data file instead of the recipe's data")
     parser.add_argument("--samples", type=int, default=2)
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a recipe value (dotted path)")
-    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint in the output folder")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the newest complete checkpoint (one with a COMPLETE marker) in the output folder")
+    parser.add_argument("--save-steps", type=int, help="save a checkpoint every this many optimizer steps")
     parser.add_argument("--force", action="store_true", help="run even if the feasibility check fails")
     parser.add_argument("--steps", type=int, help="stop after this many optimizer steps")
     parser.add_argument("--output-dir")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import copy
+import errno
 import hashlib
 import json
 import os
+import shutil
 import socket
+import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,103 @@ from survey.schema.recipe import Recipe
 
 CACHE = Path(os.environ.get("REPRODUCE_CACHE", Path.home() / ".cache" / "reproduce"))
 CONVERSATION_FORMATS = {"sharegpt", "belle-multiturn", "oasst-export"}
+
+
+# --- download and disk errors -------------------------------------------------------------------------------
+
+_NETWORK_ERRORS = {"TransportError", "NetworkError", "ConnectError", "ReadError", "TimeoutException", "ReadTimeout",
+                   "ConnectTimeout", "RemoteProtocolError", "ChunkedEncodingError", "ProtocolError", "IncompleteRead",
+                   "URLError", "ContentTooShortError", "LocalEntryNotFoundError", "OfflineModeIsEnabled"}
+
+
+def _gb(n_bytes: float) -> str:
+    return f"{n_bytes / 1e9:,.1f} GB"
+
+
+def disk_need(recipe: Recipe, what: str) -> str | None:
+    """What the plan expects on disk for the base model ("download") or one checkpoint ("checkpoint"), or None."""
+    n = float(recipe.base.parameters.midpoint() or 0) if recipe.base.parameters else 0.0
+    if not n:
+        return None
+    if what == "download":
+        return f"about {_gb(2 * n)} for {n / 1e9:.1f}B parameters in 16-bit ({_gb(4 * n)} if the repo holds fp32 weights)"
+    if recipe.lora:
+        return "a few hundred MB (LoRA adapter and its optimizer state)"
+    return f"about {_gb(14 * n)} (16-bit weights plus fp32 master weights and Adam moments)"
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or "No space left on device" in str(exc)
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    return any(cls.__name__ in _NETWORK_ERRORS for cls in type(exc).__mro__)
+
+
+def _token_state() -> str:
+    try:
+        from huggingface_hub import get_token
+
+        token = get_token()
+    except Exception:  # noqa: BLE001 - only for the message
+        token = os.environ.get("HF_TOKEN")
+    return "the Hugging Face token in use was refused" if token else "no Hugging Face token was found"
+
+
+def hub_error_message(exc: BaseException, repo: str, kind: str, folder: Path, need: str | None = None) -> str | None:
+    """A message for the user for an error downloading `repo` (a "model" or "dataset"), or None when it is none of ours."""
+    from huggingface_hub import errors as hub
+
+    page = f"https://huggingface.co/{'datasets/' if kind == 'dataset' else ''}{repo}"
+    login = "then run `huggingface-cli login` (or `hf auth login`), or set HF_TOKEN to a token of that account"
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if _is_disk_full(exc):
+        return (f"no space left on the device while downloading {kind} {repo} into {folder}"
+                f"{'; the plan needs ' + need if need else ''}. Nothing half-written was kept in place: huggingface_hub "
+                "writes each file as *.incomplete and moves it in only when whole. Free some space (or point "
+                "REPRODUCE_CACHE at a larger disk) and re-run; the download resumes where it stopped")
+    if isinstance(exc, hub.GatedRepoError):
+        return (f"{kind} {repo} is gated and {_token_state()}. Accept its terms on {page} while logged in, {login}")
+    if isinstance(exc, hub.RepositoryNotFoundError):
+        return (f"{kind} {repo} was not found: it does not exist, or it is private or gated and {_token_state()}. "
+                f"If you should have access, accept the terms on {page}, {login}")
+    if isinstance(exc, hub.RevisionNotFoundError):
+        return f"{kind} {repo} has no revision the recipe pins ({exc}); check the recipe's revision against {page}"
+    if isinstance(exc, hub.HfHubHTTPError) and status in (401, 403):
+        return (f"{kind} {repo}: access refused (HTTP {status}); it is gated or private and {_token_state()}. "
+                f"Accept the terms on {page}, {login}")
+    if _is_network_error(exc) or (isinstance(exc, hub.HfHubHTTPError) and status is not None and status >= 500):
+        return (f"downloading {kind} {repo} was interrupted ({type(exc).__name__}: {exc}). Re-run the same command: "
+                f"huggingface_hub resumes partial files kept in {folder}")
+    return None
+
+
+@contextmanager
+def hub_errors(repo: str, kind: str, folder: Path, need: str | None = None):
+    """Turn download failures of `repo` into a ReproduceError that says what to do."""
+    try:
+        yield
+    except ReproduceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - anything we cannot explain is re-raised as is
+        cause: BaseException | None = exc
+        while cause is not None:  # transformers wraps the hub's errors in an OSError
+            message = hub_error_message(cause, repo, kind, folder, need)
+            if message is not None:
+                raise ReproduceError(message) from None
+            cause = cause.__cause__
+        raise
+
+
+def download_model(recipe: Recipe) -> str:
+    """The base model's snapshot at its pinned revision, in the cache."""
+    from huggingface_hub import snapshot_download
+
+    folder = CACHE / "hub"
+    with hub_errors(recipe.base.hub, "model", folder, disk_need(recipe, "download")):
+        return snapshot_download(recipe.base.hub, revision=recipe.base.revision, cache_dir=folder)
 
 
 # --- data ---------------------------------------------------------------------------------------------------
@@ -68,7 +169,20 @@ def download_data(recipe: Recipe) -> list[tuple[Any, Path]]:
                 import urllib.request
 
                 target.parent.mkdir(parents=True, exist_ok=True)
-                urllib.request.urlretrieve(part.url, target)  # noqa: S310 - recorded http(s) URL
+                partial = target.with_name(target.name + ".part")
+                try:
+                    urllib.request.urlretrieve(part.url, partial)  # noqa: S310 - recorded http(s) URL
+                except Exception as exc:  # noqa: BLE001
+                    partial.unlink(missing_ok=True)  # a half-written file is never kept
+                    if _is_disk_full(exc):
+                        raise ReproduceError(f"no space left on the device while downloading {part.url} into "
+                                             f"{target.parent}; nothing half-written was kept. Free some space "
+                                             "(or set REPRODUCE_CACHE) and re-run") from None
+                    if _is_network_error(exc):
+                        raise ReproduceError(f"downloading {part.url} was interrupted ({exc}); re-run the same "
+                                             "command to download it again") from None
+                    raise
+                partial.replace(target)
             if part.sha256 and _sha256(target) != part.sha256:
                 raise ReproduceError(f"{target}: sha256 differs from the recipe's {part.sha256}")
             files.append((part, target))
@@ -76,11 +190,13 @@ def download_data(recipe: Recipe) -> list[tuple[Any, Path]]:
         from huggingface_hub import hf_hub_download, snapshot_download
 
         if part.file:
-            path = Path(hf_hub_download(part.hub, part.file, repo_type="dataset", revision=part.revision,
-                                        cache_dir=CACHE / "hub"))
+            with hub_errors(part.hub, "dataset", CACHE / "hub"):
+                path = Path(hf_hub_download(part.hub, part.file, repo_type="dataset", revision=part.revision,
+                                            cache_dir=CACHE / "hub"))
         else:
-            folder = Path(snapshot_download(part.hub, repo_type="dataset", revision=part.revision, cache_dir=CACHE / "hub",
-                                            allow_patterns=["*.json", "*.jsonl"]))
+            with hub_errors(part.hub, "dataset", CACHE / "hub"):
+                folder = Path(snapshot_download(part.hub, repo_type="dataset", revision=part.revision,
+                                                cache_dir=CACHE / "hub", allow_patterns=["*.json", "*.jsonl"]))
             candidates = sorted(folder.rglob("*.json*"))
             if not candidates:
                 raise ReproduceError(f"{part.hub}@{part.revision}: no .json/.jsonl file; name one with data.N.file")
@@ -170,9 +286,10 @@ def dry_run(recipe: Recipe, smoke: bool = False, input_path: Path | None = None,
     else:
         from transformers import AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(recipe.base.hub, revision=recipe.base.revision,
-                                                  trust_remote_code=recipe.base.trust_remote_code,
-                                                  use_fast=recipe.tokenizer.use_fast if recipe.tokenizer.use_fast is not None else True)
+        with hub_errors(recipe.base.hub, "model", CACHE / "hub"):
+            tokenizer = AutoTokenizer.from_pretrained(recipe.base.hub, revision=recipe.base.revision,
+                                                      trust_remote_code=recipe.base.trust_remote_code,
+                                                      use_fast=recipe.tokenizer.use_fast if recipe.tokenizer.use_fast is not None else True)
     apply_tokenizer_policy(recipe, tokenizer)
     samples = []
     for index, example in enumerate(examples[:count]):
@@ -246,6 +363,105 @@ def smoke_deepspeed(recipe: Recipe, micro: int, accumulation: int) -> dict | Non
     return config
 
 
+# --- checkpoints ----------------------------------------------------------------------------------------------
+
+MARKER = "COMPLETE"
+WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json",
+           "adapter_model.safetensors", "adapter_model.bin")
+
+
+def _step(folder: Path) -> int:
+    suffix = folder.name.rpartition("-")[2]
+    return int(suffix) if suffix.isdigit() else -1
+
+
+def missing_parts(folder: Path, deepspeed: bool) -> list[str]:
+    """What a finished Trainer (+ DeepSpeed) save has that `folder` lacks; empty when it is whole."""
+    missing = [] if (folder / "trainer_state.json").is_file() else ["trainer_state.json"]
+    if deepspeed:
+        latest = folder / "latest"
+        if not latest.is_file():
+            missing.append("latest")
+        elif not (folder / latest.read_text("utf-8").strip()).is_dir():
+            missing.append(latest.read_text("utf-8").strip() + "/")
+    elif not any((folder / name).is_file() for name in WEIGHTS):
+        missing.append("model weights (" + " or ".join(WEIGHTS[::2]) + ")")
+    return missing
+
+
+def checkpoint_problem(folder: Path) -> str | None:
+    """Why --resume may not use `folder`, or None when its save completed and nothing has gone since."""
+    marker = folder / MARKER
+    if not marker.is_file():
+        return f"no {MARKER} marker: its save did not finish"
+    try:
+        record = json.loads(marker.read_text("utf-8") or "{}")
+    except ValueError:
+        record = {}
+    gone = [name for name in record.get("files", ["trainer_state.json"]) if not (folder / name).exists()]
+    if gone:
+        return "files listed in its marker are gone: " + ", ".join(gone[:5])
+    return None
+
+
+def resume_checkpoint(output_dir: Path) -> Path:
+    """The newest complete checkpoint-N in `output_dir`; incomplete newer ones are removed so Trainer never sees them."""
+    folders = sorted((p for p in output_dir.glob("checkpoint-*") if p.is_dir() and _step(p) >= 0), key=_step, reverse=True)
+    if not folders:
+        raise ReproduceError(f"--resume: no checkpoint-* folder in {output_dir}; run without --resume to start over")
+    problems = []
+    for folder in folders:
+        problem = checkpoint_problem(folder)
+        if problem is None:
+            break
+        problems.append(f"{folder.name}: {problem}")
+    else:
+        raise ReproduceError(
+            f"--resume: no complete checkpoint in {output_dir} ({'; '.join(problems)}). A checkpoint counts as complete "
+            f"once Trainer has written all of it and then the {MARKER} marker; a run stopped during a save, or one "
+            f"written before markers existed, has none. Run without --resume to start over (if you know a checkpoint "
+            f"is whole, an empty {MARKER} file in it makes it usable)")
+    if int(os.environ.get("RANK", "0")) == 0:
+        for stale in folders[:len(problems)]:
+            print(f"--resume: removing incomplete {stale} ({checkpoint_problem(stale)})", file=sys.stderr)
+            shutil.rmtree(stale, ignore_errors=True)
+    return folder
+
+
+def _trim_metrics(path: Path, step: int) -> None:
+    """Drop logged rows past `step` (written after the checkpoint resumed from), so the file reads as one run."""
+    if not path.exists() or int(os.environ.get("RANK", "0")) != 0:
+        return
+    rows = [line for line in path.read_text("utf-8").splitlines() if line.strip()]
+    path.write_text("".join(line + "\n" for line in rows if json.loads(line).get("step", 0) <= step), "utf-8")
+
+
+def _write_marker(folder: Path, deepspeed: bool) -> None:
+    missing = missing_parts(folder, deepspeed)
+    if missing:
+        print(f"warning: {folder} lacks {', '.join(missing)} after saving; no {MARKER} marker written", file=sys.stderr)
+        return
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and p.name != MARKER)
+    record = {"step": _step(folder), "time": time.time(), "files": files}
+    partial = folder / (MARKER + ".tmp")
+    with partial.open("w", encoding="utf-8") as f:
+        json.dump(record, f)
+        f.flush()
+        os.fsync(f.fileno())
+    partial.replace(folder / MARKER)
+
+
+def _remove_incomplete(output_dir: Path) -> list[str]:
+    """Checkpoint folders without a marker (a save cut short), removed; their names."""
+    removed = []
+    if int(os.environ.get("RANK", "0")) == 0:
+        for folder in output_dir.glob("checkpoint-*"):
+            if folder.is_dir() and not (folder / MARKER).is_file():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder.name)
+    return removed
+
+
 def feasibility(recipe: Recipe) -> dict:
     from reproduce.plan import detect_hardware, make_plan
 
@@ -263,7 +479,10 @@ def feasibility(recipe: Recipe) -> dict:
 
 
 def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, resume: bool = False,
-          force: bool = False, steps: int | None = None) -> dict:
+          force: bool = False, steps: int | None = None, save_steps: int | None = None,
+          callbacks: list | None = None) -> dict:
+    """Train; `save_steps` overrides the recipe's (the smoke default saves once, at the end); `callbacks` are extra
+    TrainerCallbacks. Each checkpoint gets a COMPLETE marker once its save returned; --resume uses the newest marked one."""
     import torch
     import transformers
     from transformers import Trainer, TrainerCallback, TrainingArguments
@@ -272,6 +491,7 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
     output_dir = output_dir or ROOT / "runs" / (recipe.id + ("-smoke" if smoke else ""))
     output_dir.mkdir(parents=True, exist_ok=True)
     started = time.time()
+    last = resume_checkpoint(output_dir) if resume else None  # before any download: fail fast
     if smoke:
         examples = shipped_examples(recipe)
         tokenizer = smoke_tokenizer(recipe, examples)
@@ -287,10 +507,9 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
     else:
         if not force:
             feasibility(recipe)
-        from huggingface_hub import snapshot_download
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        local = snapshot_download(recipe.base.hub, revision=recipe.base.revision, cache_dir=CACHE / "hub")
+        local = download_model(recipe)
         tokenizer = AutoTokenizer.from_pretrained(local, trust_remote_code=recipe.base.trust_remote_code,
                                                   model_max_length=h.max_length,
                                                   use_fast=recipe.tokenizer.use_fast if recipe.tokenizer.use_fast is not None else True)
@@ -336,6 +555,17 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
             with metrics_path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps({"step": state.global_step, "epoch": state.epoch, "time": time.time(), **logs}) + "\n")
 
+    class MarkComplete(TrainerCallback):
+        """Trainer calls on_save after the checkpoint (weights, optimizer, DeepSpeed shards, state) is written."""
+
+        def on_save(self, args, state, control, **kwargs):  # noqa: ANN001
+            import torch.distributed as dist
+
+            if dist.is_available() and dist.is_initialized():
+                dist.barrier()  # every rank has written its shards
+            if state.is_world_process_zero:
+                _write_marker(Path(args.output_dir) / f"checkpoint-{state.global_step}", ds_config is not None)
+
     warmup = h.warmup_steps if h.warmup_steps is not None else (h.warmup_ratio or 0.0)
     if smoke:
         warmup = 0
@@ -346,24 +576,34 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
         adam_beta1=h.adam_beta1, adam_beta2=h.adam_beta2, adam_epsilon=h.adam_epsilon,
         max_grad_norm=h.max_grad_norm if h.max_grad_norm is not None else 1.0,
         logging_steps=1 if smoke else (h.logging_steps or 10), save_strategy="steps",
-        save_steps=(max_steps if smoke else (h.save_steps or 500)), save_total_limit=2, seed=h.seed, report_to=[],
+        save_steps=save_steps or (max_steps if smoke else (h.save_steps or 500)), save_total_limit=2, seed=h.seed, report_to=[],
         gradient_checkpointing=h.gradient_checkpointing and not smoke, deepspeed=ds_config,
         use_cpu=smoke and ds_config is None, remove_unused_columns=False, dataloader_num_workers=0, **precision,
     )
-    trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collate, callbacks=[Metrics()])
-    last = None
-    if resume:
-        checkpoints = sorted(output_dir.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[-1]))
-        if not checkpoints:
-            raise ReproduceError(f"--resume: no checkpoint-* folder in {output_dir}")
-        last = str(checkpoints[-1])
-    trainer.train(resume_from_checkpoint=last)
-    trainer.save_model(str(output_dir / "final"))
+    trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collate,
+                      callbacks=[Metrics(), MarkComplete(), *(callbacks or [])])
+    if last is not None:
+        _trim_metrics(metrics_path, _step(last))
+    try:
+        trainer.train(resume_from_checkpoint=str(last) if last else None)
+        trainer.save_model(str(output_dir / "final"))
+    except (OSError, RuntimeError) as exc:
+        if not _is_disk_full(exc):
+            raise
+        removed = _remove_incomplete(output_dir)
+        need = disk_need(recipe, "checkpoint") if not smoke else None
+        complete = [p.name for p in sorted(output_dir.glob("checkpoint-*"), key=_step) if checkpoint_problem(p) is None]
+        raise ReproduceError(
+            f"no space left on the device while saving to {output_dir}{'; each checkpoint needs ' + need if need else ''}. "
+            f"Nothing half-written was kept: {'removed ' + ', '.join(removed) if removed else 'no incomplete checkpoint was left'}"
+            f" (only checkpoints with a {MARKER} marker are resumed from). Free some space, then re-run with --resume"
+            f"{' to continue from ' + complete[-1] if complete else ''}") from None
     result = {
         "recipe": recipe.id, "smoke": smoke, "output_dir": str(output_dir), "examples": len(dataset),
         "steps": trainer.state.global_step, "first_loss": losses[0] if losses else None,
         "final_loss": losses[-1] if losses else None, "seconds": round(time.time() - started, 1),
         "zero_stage": recipe.deepspeed.stage if ds_config else None, "lora": bool(recipe.lora),
+        "resumed_from": _step(last) if last else None,
     }
     manifest = {
         **result, "base": {"hub": recipe.base.hub, "revision": revision}, "deepspeed": ds_config,

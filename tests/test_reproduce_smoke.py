@@ -37,6 +37,7 @@ def test_deepspeed_smoke_lowers_the_loss(tmp_path, recipe, stage):
     assert manifest["zero_stage"] == stage and manifest["deepspeed"]["zero_optimization"]["stage"] == stage
     values = losses(tmp_path)
     assert len(values) == 30
+    assert (tmp_path / "checkpoint-30" / "COMPLETE").is_file()  # DeepSpeed's latest + global_step30/ were there
     assert sum(values[-5:]) / 5 < sum(values[:5]) / 5 - 0.5
 
 

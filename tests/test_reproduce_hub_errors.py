@@ -1,0 +1,86 @@
+"""Download failures end the CLI with exit 1 and a message that says what to do, never a traceback.
+
+huggingface_hub's download functions are replaced by ones raising the library's own exception classes.
+"""
+
+from __future__ import annotations
+
+import errno
+
+import pytest
+
+hub = pytest.importorskip("huggingface_hub")
+httpx2 = pytest.importorskip("httpx2")
+from huggingface_hub import errors  # noqa: E402
+
+import reproduce.run  # noqa: E402
+from reproduce.cli import main  # noqa: E402
+
+RECIPE, DATASET, MODEL = "alpaca-lora-7b", "yahma/alpaca-cleaned", "huggyllama/llama-7b"
+
+
+def http(cls, status: int, repo: str):
+    response = httpx2.Response(status, request=httpx2.Request("GET", f"https://huggingface.co/api/models/{repo}"))
+    return cls(f"{status} Client Error", response=response)
+
+
+def raising(exc: BaseException):
+    def download(*args, **kwargs):
+        raise exc
+    return download
+
+
+CASES = {
+    "gated": (lambda repo: http(errors.GatedRepoError, 401, repo), ["is gated", "huggingface-cli login", "HF_TOKEN",
+                                                                    "Accept its terms", "refused"]),
+    "private": (lambda repo: http(errors.RepositoryNotFoundError, 401, repo), ["private or gated", "HF_TOKEN"]),
+    "forbidden": (lambda repo: http(errors.HfHubHTTPError, 403, repo), ["access refused (HTTP 403)", "huggingface-cli login"]),
+    "interrupted": (lambda repo: httpx2.RemoteProtocolError("peer closed connection"), ["interrupted", "Re-run",
+                                                                                         "resumes partial files"]),
+    "disk full": (lambda repo: OSError(errno.ENOSPC, "No space left on device"), ["no space left", "Nothing half-written",
+                                                                                   "resumes"]),
+}
+
+
+@pytest.fixture
+def hub_fails(monkeypatch, tmp_path):
+    monkeypatch.setattr(reproduce.run, "CACHE", tmp_path / "cache")
+    monkeypatch.setenv("HF_TOKEN", "hf_not_a_valid_token")
+
+    def install(exc):
+        monkeypatch.setattr(hub, "hf_hub_download", raising(exc))
+        monkeypatch.setattr(hub, "snapshot_download", raising(exc))
+    return install
+
+
+def check(capsys, code: int, repo: str, words: list[str]) -> str:
+    err = capsys.readouterr().err
+    assert code == 1, err
+    assert err.startswith("error: ") and "Traceback" not in err
+    assert repo in err
+    for word in words:
+        assert word in err, (word, err)
+    return err
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_dataset_download_errors(hub_fails, capsys, tmp_path, case):
+    make, words = CASES[case]
+    hub_fails(make(DATASET))
+    err = check(capsys, main([RECIPE, "--dry-run"]), DATASET, words)
+    if case in ("gated", "private", "forbidden"):
+        assert f"https://huggingface.co/datasets/{DATASET}" in err
+    if case == "disk full":
+        assert str(tmp_path / "cache" / "hub") in err
+
+
+@pytest.mark.parametrize("case", ["gated", "disk full"])
+def test_model_download_errors(hub_fails, capsys, tmp_path, case):
+    pytest.importorskip("torch")
+    make, words = CASES[case]
+    hub_fails(make(MODEL))
+    err = check(capsys, main([RECIPE, "--force", "--output-dir", str(tmp_path / "out")]), MODEL, words)
+    if case == "disk full":
+        assert "the plan needs about" in err and "GB" in err
+    else:
+        assert f"https://huggingface.co/{MODEL}" in err
