@@ -121,7 +121,8 @@ def cmd_run(recipe, args: argparse.Namespace) -> int:
     from reproduce.run import train
 
     result = train(recipe, output_dir=Path(args.output_dir) if args.output_dir else None, smoke=args.smoke,
-                   resume=args.resume, force=args.force, steps=args.steps, save_steps=args.save_steps)
+                   resume=args.resume, force=args.force, steps=args.steps, save_steps=args.save_steps,
+                   overrides=args.set or [])
     print(json.dumps(result, indent=2))
     return 0
 

@@ -7,8 +7,10 @@ import errno
 import hashlib
 import json
 import os
+import platform
 import shutil
 import socket
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ from typing import Any
 from reproduce import ROOT, SHIPPED, ReproduceError
 from reproduce.data import CONSTRUCTIONS, load_examples, normalise, read_records, sample
 from reproduce.recipes import effective_deepspeed
-from reproduce.templates import IGNORE_INDEX, tokenize, tokenize_many
+from reproduce.templates import IGNORE_INDEX, segments, tokenize, tokenize_many
 from survey.schema.recipe import Recipe
 
 CACHE = Path(os.environ.get("REPRODUCE_CACHE", Path.home() / ".cache" / "reproduce"))
@@ -478,9 +480,34 @@ def feasibility(recipe: Recipe) -> dict:
     return plan
 
 
+def _git_commit() -> str | None:
+    """The commit of this checkout, with "+dirty" when it has uncommitted changes; None outside git."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if commit.returncode != 0:
+        return None
+    return commit.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def _hardware(torch) -> dict:
+    gpus = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    return {"machine": platform.machine(), "processor": platform.processor() or None, "cpus": os.cpu_count(), "gpus": gpus}
+
+
+def _dataset_digest(dataset) -> str:
+    """sha256 of the token ids and labels exactly as trained, in order."""
+    digest = hashlib.sha256()
+    for item in dataset:
+        digest.update(json.dumps([item["input_ids"], item["labels"]]).encode())
+    return digest.hexdigest()
+
+
 def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, resume: bool = False,
           force: bool = False, steps: int | None = None, save_steps: int | None = None,
-          callbacks: list | None = None) -> dict:
+          callbacks: list | None = None, overrides: list[str] | None = None) -> dict:
     """Train; `save_steps` overrides the recipe's (the smoke default saves once, at the end); `callbacks` are extra
     TrainerCallbacks. Each checkpoint gets a COMPLETE marker once its save returned; --resume uses the newest marked one."""
     import torch
@@ -545,6 +572,7 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
 
     metrics_path = output_dir / "metrics.jsonl"
     losses: list[float] = []
+    throughput = type("Throughput", (ThroughputMeter, TrainerCallback), {})()
 
     class Metrics(TrainerCallback):
         def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
@@ -577,11 +605,18 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
         max_grad_norm=h.max_grad_norm if h.max_grad_norm is not None else 1.0,
         logging_steps=1 if smoke else (h.logging_steps or 10), save_strategy="steps",
         save_steps=save_steps or (max_steps if smoke else (h.save_steps or 500)), save_total_limit=2, seed=h.seed, report_to=[],
+        include_num_input_tokens_seen="non_padding",
         gradient_checkpointing=h.gradient_checkpointing and not smoke, deepspeed=ds_config,
         use_cpu=smoke and ds_config is None, remove_unused_columns=False, dataloader_num_workers=0, **precision,
     )
-    trainer = Trainer(model=model, args=args, train_dataset=dataset, data_collator=collate,
-                      callbacks=[Metrics(), MarkComplete(), *(callbacks or [])])
+    class ThroughputTrainer(Trainer):
+        def log(self, logs, start_time=None):  # noqa: ANN001 - before any callback sees the logs
+            throughput.add(logs, self.state)
+            super().log(logs, start_time)
+
+    trainer = ThroughputTrainer(model=model, args=args, train_dataset=dataset, data_collator=collate,
+                                callbacks=[throughput, *_tensorboard(output_dir), Metrics(), MarkComplete(),
+                                           *(callbacks or [])])
     if last is not None:
         _trim_metrics(metrics_path, _step(last))
     try:
@@ -598,6 +633,10 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
             f"Nothing half-written was kept: {'removed ' + ', '.join(removed) if removed else 'no incomplete checkpoint was left'}"
             f" (only checkpoints with a {MARKER} marker are resumed from). Free some space, then re-run with --resume"
             f"{' to continue from ' + complete[-1] if complete else ''}") from None
+    if trainer.state.is_world_process_zero:
+        final = _final_model(trainer.model, output_dir / "final") if recipe.deepspeed and ds_config and \
+            ds_config.get("zero_optimization", {}).get("stage") == 3 else trainer.model
+        write_samples(recipe, final, tokenizer, output_dir / "samples.jsonl", max_new_tokens=16 if smoke else 32)
     result = {
         "recipe": recipe.id, "smoke": smoke, "output_dir": str(output_dir), "examples": len(dataset),
         "steps": trainer.state.global_step, "first_loss": losses[0] if losses else None,
@@ -607,6 +646,8 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
     }
     manifest = {
         **result, "base": {"hub": recipe.base.hub, "revision": revision}, "deepspeed": ds_config,
+        "overrides": list(overrides or []), "seed": h.seed, "git_commit": _git_commit(),
+        "hardware": _hardware(torch), "data_sha256": _dataset_digest(dataset),
         "recipe_card": recipe.model_dump(mode="json", exclude_none=True),
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                      **_optional_versions("deepspeed", "peft", "huggingface_hub", "tokenizers")},
@@ -615,6 +656,97 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
     }
     (output_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str), "utf-8")
     return result
+
+
+class ThroughputMeter:
+    """Non-padding tokens and tokens/s over each logging interval, added to Trainer's logs before any callback
+    (console progress, TensorBoard, metrics.jsonl) sees them. Trainer counts the tokens itself
+    (include_num_input_tokens_seen="non_padding": the attention mask's sum, gathered over ranks)."""
+
+    def __init__(self):
+        self.mark: tuple[float, int] | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):  # noqa: ANN001 - after a resumed state is loaded
+        self.mark = (time.time(), state.num_input_tokens_seen)
+
+    def add(self, logs: dict, state) -> None:  # noqa: ANN001
+        if "loss" not in logs or self.mark is None:
+            return
+        now, seen = time.time(), state.num_input_tokens_seen
+        tokens = seen - self.mark[1]
+        logs["tokens"] = tokens
+        logs["tokens_per_second"] = round(tokens / max(now - self.mark[0], 1e-9), 1)
+        self.mark = (now, seen)
+
+
+def _tensorboard(output_dir: Path) -> list:
+    """A TensorBoardCallback writing under output_dir/tensorboard, or none (one warning) without tensorboard."""
+    try:
+        from transformers.integrations import TensorBoardCallback
+
+        callback = TensorBoardCallback()
+    except (ImportError, RuntimeError):
+        print("warning: tensorboard is not installed; no TensorBoard logs (pip install tensorboard)", file=sys.stderr)
+        return []
+    callback.logging_dir = str(output_dir / "tensorboard")
+    return [callback]
+
+
+# --- samples ------------------------------------------------------------------------------------------------
+
+SAMPLE_PROMPTS = ("Give three tips for staying healthy.", "用一句话介绍你自己。", "What is the capital of France?")
+# Templates whose training text is tokenized whole (special tokens added by the tokenizer); the others are
+# tokenized segment by segment without them.
+_WHOLE_TEXT = {"alpaca", "alpaca-lora", "vicuna_v1.1"}
+
+
+def generation_prompt(recipe: Recipe, question: str) -> str:
+    """The recipe's training text for a one-turn example up to where the model answers: every segment but the answer."""
+    example = {"instruction": question, "input": "", "output": "",
+               "messages": [{"role": "user", "content": question}, {"role": "assistant", "content": ""}]}
+    return "".join(s.text for s in segments(recipe.template.name, example, system=recipe.template.system)[:-1])
+
+
+def _final_model(model: Any, final: Path):
+    """Under ZeRO-3 the engine's parameters are partitioned: a whole model reloaded from the saved final weights
+    (safetensors when gathered on save, else the ZeRO checkpoint through zero_to_fp32)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    from transformers.integrations.deepspeed import unset_hf_deepspeed_config
+
+    unset_hf_deepspeed_config()  # training is over: load whole, not through zero.Init
+    dtype = next((p.dtype for p in model.parameters() if p.dtype.is_floating_point), torch.float32)
+    if any((final / name).is_file() for name in WEIGHTS):
+        reloaded = AutoModelForCausalLM.from_pretrained(final, dtype=dtype)
+    else:
+        from deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint
+
+        reloaded = AutoModelForCausalLM.from_config(model.config)
+        reloaded.load_state_dict(get_fp32_state_dict_from_zero_checkpoint(str(final)), strict=False)
+        reloaded.to(dtype)
+    return reloaded.to("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def write_samples(recipe: Recipe, model: Any, tokenizer: Any, path: Path, max_new_tokens: int = 32) -> list[dict]:
+    """Greedy completions of SAMPLE_PROMPTS in the recipe's template, printed and written to `path` (JSON lines)."""
+    import torch
+
+    model.eval()
+    device = next(model.parameters()).device
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    rows = []
+    for question in SAMPLE_PROMPTS:
+        prompt = generation_prompt(recipe, question)
+        ids = tokenizer(prompt, add_special_tokens=recipe.template.name in _WHOLE_TEXT, return_tensors="pt")["input_ids"]
+        with torch.no_grad():
+            out = model.generate(input_ids=ids.to(device), attention_mask=torch.ones_like(ids).to(device),
+                                 do_sample=False, max_new_tokens=max_new_tokens, pad_token_id=pad_id,
+                                 eos_token_id=tokenizer.eos_token_id)
+        completion = tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+        rows.append({"question": question, "prompt": prompt, "completion": completion, "text": prompt + completion})
+        print(f"--- sample: {question}\n{completion}", flush=True)
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), "utf-8")
+    return rows
 
 
 def _scheduler(name: str) -> str:

@@ -43,11 +43,14 @@ def test_deepspeed_smoke_lowers_the_loss(tmp_path, recipe, stage):
 
 def test_lora_smoke_lowers_the_loss_and_resumes(tmp_path):
     pytest.importorskip("peft")
-    manifest = smoke("alpaca-lora-7b", tmp_path, "--steps", "20")
+    manifest = smoke("alpaca-lora-7b", tmp_path, "--steps", "20", "--set", "hyperparameters.seed=7")
     assert manifest["lora"] and manifest["steps"] == 20
+    assert manifest["overrides"] == ["hyperparameters.seed=7"] and manifest["seed"] == 7
+    assert len(manifest["data_sha256"]) == 64 and manifest["hardware"]["cpus"] >= 1
+    assert "git_commit" in manifest and "versions" in manifest
     values = losses(tmp_path)
     assert sum(values[-5:]) / 5 < sum(values[:5]) / 5
-    resumed = smoke("alpaca-lora-7b", tmp_path, "--steps", "24", "--resume")
+    resumed = smoke("alpaca-lora-7b", tmp_path, "--steps", "24", "--resume", "--set", "hyperparameters.seed=7")
     assert resumed["steps"] == 24
     assert len(losses(tmp_path)) == 24  # 20 logged before, 4 after resuming
 
