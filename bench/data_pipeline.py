@@ -43,6 +43,13 @@ def synthetic_examples(count: int, seed: int = 0) -> list[dict]:
             for i in range(count)]
 
 
+def benchmark_examples(path: Path, synthetic: int = 2000) -> tuple[list[dict], str]:
+    """The Alpaca records at `path` when present (../shared/data/ by default), else synthetic ones; and which."""
+    if path.is_file():
+        return load_examples(path, "alpaca"), str(path)
+    return synthetic_examples(synthetic), f"synthetic ({synthetic} Alpaca-shaped records)"
+
+
 # --- the baseline: the stanford_alpaca approach, written here from its description ------------------------
 # For every example, the prompt+output text and the prompt alone are tokenized in two separate calls
 # (each returning a PyTorch tensor, as train.py does); the prompt's token count decides how many leading
@@ -87,10 +94,7 @@ def main() -> None:
     import torch  # noqa: F401 - stanford_alpaca's train.py imports it; keep the import out of the first timing
 
     recipe = load_recipe("alpaca-7b")
-    if args.data.is_file():
-        examples, where = load_examples(args.data, "alpaca"), str(args.data)
-    else:
-        examples, where = synthetic_examples(args.synthetic), f"synthetic ({args.synthetic} Alpaca-shaped records)"
+    examples, where = benchmark_examples(args.data, args.synthetic)
     tokenizer = tiny_tokenizer((render("alpaca", e) for e in examples), "llama", vocab_size=args.vocab)
     examples = examples * args.copies
     records = [{"instruction": e["instruction"], "input": e["input"], "output": e["output"]} for e in examples]

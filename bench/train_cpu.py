@@ -24,7 +24,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import data_pipeline  # noqa: E402
 
-from reproduce.data import load_examples  # noqa: E402
 from reproduce.recipes import load_recipe  # noqa: E402
 from reproduce.run import PadCollator, apply_tokenizer_policy, encode, resize_embeddings  # noqa: E402
 from reproduce.templates import render  # noqa: E402
@@ -81,10 +80,7 @@ def main() -> None:
     import torch
 
     recipe = load_recipe("alpaca-7b")
-    if args.data.is_file():
-        examples, where = load_examples(args.data, "alpaca"), str(args.data)
-    else:
-        examples, where = data_pipeline.synthetic_examples(2000), "synthetic Alpaca-shaped records"
+    examples, where = data_pipeline.benchmark_examples(args.data)
     max_length = recipe.hyperparameters.max_length
     size = args.batch or recipe.hyperparameters.per_device_batch_size
     tokenizer = tiny_tokenizer((render("alpaca", e) for e in examples), "llama", vocab_size=args.vocab)

@@ -117,22 +117,22 @@ def dolly(path: Path) -> list[dict]:
     return out
 
 
-def joke(path: Path) -> list[dict]:
-    """JokeExplaination: (joke, explaination) -- the field's misspelling is the data's."""
+def _field_pairs(path: Path, question: str, answer: str) -> list[dict]:
     out = []
     for number, row in read_records(path):
-        _need(path, number, row, "joke", "explaination")
-        out.append(_pair(row["joke"], row["explaination"]))
+        _need(path, number, row, question, answer)
+        out.append(_pair(row[question], row[answer]))
     return out
+
+
+def joke(path: Path) -> list[dict]:
+    """JokeExplaination: (joke, explaination) -- the field's misspelling is the data's."""
+    return _field_pairs(path, "joke", "explaination")
 
 
 def gsm8k(path: Path) -> list[dict]:
     """QADataset index_gsm8k: (question, answer) verbatim, the worked solution and '#### N' included."""
-    out = []
-    for number, row in read_records(path):
-        _need(path, number, row, "question", "answer")
-        out.append(_pair(row["question"], row["answer"]))
-    return out
+    return _field_pairs(path, "question", "answer")
 
 
 def webgpt(path: Path) -> list[dict]:
