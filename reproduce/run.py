@@ -634,8 +634,8 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
             f" (only checkpoints with a {MARKER} marker are resumed from). Free some space, then re-run with --resume"
             f"{' to continue from ' + complete[-1] if complete else ''}") from None
     if trainer.state.is_world_process_zero:
-        final = _final_model(trainer.model, output_dir / "final") if recipe.deepspeed and ds_config and \
-            ds_config.get("zero_optimization", {}).get("stage") == 3 else trainer.model
+        zero3 = bool(ds_config) and ds_config.get("zero_optimization", {}).get("stage") == 3
+        final = _final_model(trainer.model, output_dir / "final") if zero3 else trainer.model
         write_samples(recipe, final, tokenizer, output_dir / "samples.jsonl", max_new_tokens=16 if smoke else 32)
     result = {
         "recipe": recipe.id, "smoke": smoke, "output_dir": str(output_dir), "examples": len(dataset),
@@ -722,7 +722,10 @@ def _final_model(model: Any, final: Path):
         from deepspeed.utils.zero_to_fp32 import get_fp32_state_dict_from_zero_checkpoint
 
         reloaded = AutoModelForCausalLM.from_config(model.config)
-        reloaded.load_state_dict(get_fp32_state_dict_from_zero_checkpoint(str(final)), strict=False)
+        missing = reloaded.load_state_dict(get_fp32_state_dict_from_zero_checkpoint(str(final)), strict=False).missing_keys
+        if missing:
+            print(f"warning: {final} lacks {len(missing)} weights ({', '.join(missing[:3])}); samples may be off",
+                  file=sys.stderr)
         reloaded.to(dtype)
     return reloaded.to("cuda" if torch.cuda.is_available() else "cpu")
 

@@ -25,6 +25,27 @@ def smoke(recipe: str, out: Path, *extra: str) -> dict:
     return json.loads((out / "manifest.json").read_text("utf-8"))
 
 
+def check_outputs(recipe: str, out: Path) -> None:
+    """samples.jsonl has one greedy completion per fixed prompt, in the recipe's template; throughput is logged;
+    TensorBoard events are written when tensorboard is installed."""
+    from reproduce.recipes import load_recipe
+    from reproduce.run import SAMPLE_PROMPTS, generation_prompt
+
+    rows = [json.loads(line) for line in (out / "samples.jsonl").read_text("utf-8").splitlines()]
+    assert [row["question"] for row in rows] == list(SAMPLE_PROMPTS)
+    for row in rows:
+        expected = generation_prompt(load_recipe(recipe), row["question"])
+        assert row["question"] in expected and row["prompt"] == expected and row["text"].startswith(expected)
+    logged = [json.loads(line) for line in (out / "metrics.jsonl").read_text("utf-8").splitlines()]
+    logged = [row for row in logged if "loss" in row]
+    assert logged and all(row["tokens"] > 0 and row["tokens_per_second"] > 0 for row in logged)
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        return
+    assert list((out / "tensorboard").rglob("events.out.tfevents.*"))
+
+
 def losses(out: Path) -> list[float]:
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text("utf-8").splitlines()]
     return [row["loss"] for row in rows if "loss" in row]
@@ -38,6 +59,7 @@ def test_deepspeed_smoke_lowers_the_loss(tmp_path, recipe, stage):
     values = losses(tmp_path)
     assert len(values) == 30
     assert (tmp_path / "checkpoint-30" / "COMPLETE").is_file()  # DeepSpeed's latest + global_step30/ were there
+    check_outputs(recipe, tmp_path)
     assert sum(values[-5:]) / 5 < sum(values[:5]) / 5 - 0.5
 
 
@@ -50,6 +72,7 @@ def test_lora_smoke_lowers_the_loss_and_resumes(tmp_path):
     assert "git_commit" in manifest and "versions" in manifest
     values = losses(tmp_path)
     assert sum(values[-5:]) / 5 < sum(values[:5]) / 5
+    check_outputs("alpaca-lora-7b", tmp_path)
     resumed = smoke("alpaca-lora-7b", tmp_path, "--steps", "24", "--resume", "--set", "hyperparameters.seed=7")
     assert resumed["steps"] == 24
     assert len(losses(tmp_path)) == 24  # 20 logged before, 4 after resuming

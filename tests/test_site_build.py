@@ -263,5 +263,13 @@ def test_language_switch_stays_on_the_page(visit, catalog, server) -> None:
     assert page.inner_text("h1").rstrip("¶") == model.name.en
     back = page.eval_on_selector("a[hreflang=zh]", "a => a.href")
     assert back == server + path
-    assert v.go(path).inner_text("h1") == heading
+    page = v.go(path)
+    assert page.inner_text("h1") == heading
+    # and the switcher itself, as a reader uses it
+    page.locator(".md-select").first.hover()
+    page.locator("a[hreflang=en]").first.click()
+    page.wait_for_url(server + "en/" + path)
+    page.locator(".md-select").first.hover()
+    page.locator("a[hreflang=zh]").first.click()
+    page.wait_for_url(server + path)
 
