@@ -25,8 +25,37 @@ USER_ROLES = {"human", "user", "prompter"}
 ASSISTANT_ROLES = {"gpt", "assistant", "chatgpt", "bing", "bard"}
 
 
+def _parquet_records(path: Path) -> Iterator[tuple[int, dict]]:
+    """(row number, record) from a Parquet file, read in batches with pyarrow; rows are numbered from 1."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise ReproduceError(f"{path}: reading Parquet needs pyarrow; install the `train` extra "
+                             "(pip install -e '.[train]') or pyarrow itself", code=2) from None
+    try:
+        parquet = pq.ParquetFile(path)
+    except OSError as exc:
+        if not path.is_file():
+            raise ReproduceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise ReproduceError(f"{path}: not a Parquet file: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises ArrowInvalid (a ValueError) on a damaged file
+        raise ReproduceError(f"{path}: not a Parquet file: {exc}") from None
+    number = 0
+    try:
+        for batch in parquet.iter_batches():
+            for record in batch.to_pylist():
+                number += 1
+                yield number, record
+    except (OSError, ValueError) as exc:
+        raise ReproduceError(f"{path}:{number + 1}: unreadable Parquet row: {exc}") from None
+
+
 def read_records(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, record) from a .json array or a .jsonl file; a bad line is an error naming file and line."""
+    """(line number, record) from a .json array, a .jsonl file (either may be .gz) or a .parquet file (row
+    number); a bad line is an error naming file and line."""
+    if path.suffix == ".parquet":
+        yield from _parquet_records(path)
+        return
     try:
         if path.suffix == ".gz":
             import gzip

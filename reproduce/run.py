@@ -201,7 +201,8 @@ def download_data(recipe: Recipe) -> list[tuple[Any, Path]]:
                                                 cache_dir=CACHE / "hub", allow_patterns=["*.json", "*.jsonl"]))
             candidates = sorted(folder.rglob("*.json*"))
             if not candidates:
-                raise ReproduceError(f"{part.hub}@{part.revision}: no .json/.jsonl file; name one with data.N.file")
+                raise ReproduceError(f"{part.hub}@{part.revision}: no .json/.jsonl file; name one "
+                                     "(.json, .jsonl or .parquet) with data.N.file")
             path = candidates[0]
         files.append((part, path))
     return files

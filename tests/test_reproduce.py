@@ -240,3 +240,27 @@ def test_recorded_template_strings_match_the_originals():
     # FastChat conversation.py vicuna_v1.1: sep=" ", sep2="</s>"
     text = load_recipe("vicuna-7b").template.text
     assert text["sep"] == " " and text["sep2"] == "</s>"
+
+
+def test_qwen_template_is_llamafactorys_exactly():
+    single = {"messages": [{"role": "user", "content": "{query}"}, {"role": "assistant", "content": "{answer}"}]}
+    expected = ("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n{query}<|im_end|>\n"
+                "<|im_start|>assistant\n{answer}<|im_end|>")
+    assert render("qwen", single) == expected
+    assert render("qwen", single, system="{system}") == expected.replace("You are a helpful assistant.", "{system}")
+    assert [s.text for s in segments("qwen", single) if s.supervised] == ["{answer}<|im_end|>"]
+    for recipe_id in ("qwen2-7b-neo-sft-conversations", "qwen2-7b-neo-sft-multi", "qwen2-7b-neo-sft-single",
+                      "qwen2-7b-neo-sft-all-pair"):
+        template = load_recipe(recipe_id).template
+        text = template.text
+        assert template.name == "qwen" and template.system == "You are a helpful assistant."
+        # the card's slots, put together as LLaMA-Factory does, give the same bytes (separator before later turns)
+        def user(q, text=text):
+            return text["user"].replace("{content}", q)
+
+        def reply(a, text=text):
+            return text["assistant"].replace("{content}", a)
+
+        card = (text["system"].replace("{content}", template.system) + user("Hi") + reply("Hello!")
+                + text["separator"] + user("Bye") + reply("Goodbye."))
+        assert card == render("qwen", CHAT)

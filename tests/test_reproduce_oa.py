@@ -139,3 +139,40 @@ def test_vicuna_supervises_exactly_fastchats_tokens():
     assert item["labels"] == expected
     supervised = [t for t, label in zip(ids, expected) if label != IGNORE_INDEX]
     assert tokenizer.decode(supervised) == "Hello! How can I help?</s> Goodbye.</s>"
+
+
+def _write_parquet(path, rows):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    pq.write_table(pa.Table.from_pylist(rows), path, row_group_size=1)  # one row per group: batches are read in turn
+
+
+def test_parquet_is_read_exactly_as_json_lines(tmp_path):
+    from reproduce.data import read_records
+
+    jsonl = OA / "wmt_zh-en.jsonl"
+    expected = list(read_records(jsonl))
+    parquet = tmp_path / "train-00000-of-00001.parquet"
+    _write_parquet(parquet, [record for _, record in expected])
+    assert list(read_records(parquet)) == expected  # same (row number, record) pairs, the struct column as a dict
+    assert translation(parquet, "zh-en", StubRng([0.9, 0.1], [2, 3])) == translation(
+        jsonl, "zh-en", StubRng([0.9, 0.1], [2, 3]))
+    part = SimpleNamespace(format="oa-translation", name="wmt2019_zh-en", languages=None,
+                           sampling=SimpleNamespace(val_split=None, max_examples=1, val_examples=1000))
+    assert load_part(parquet, part, rng=random.Random(0)) == load_part(jsonl, part, rng=random.Random(0))
+
+
+def test_parquet_errors_name_file_and_row(tmp_path):
+    from reproduce import ReproduceError
+    from reproduce.data import read_records
+
+    bad = tmp_path / "rows.parquet"
+    _write_parquet(bad, [{"translation": {"zh": "你好", "en": "Hello"}}, {"other": None, "translation": None}])
+    with pytest.raises(ReproduceError, match=r"rows\.parquet:1: expected fields question, answer; found translation"):
+        gsm8k(bad)
+    with pytest.raises(ReproduceError, match=r"garbage\.parquet: not a Parquet file"):
+        garbage = tmp_path / "garbage.parquet"
+        garbage.write_bytes(b"not parquet at all")
+        list(read_records(garbage))
+    with pytest.raises(ReproduceError, match=r"missing\.parquet: cannot read"):
+        list(read_records(tmp_path / "missing.parquet"))
