@@ -1,6 +1,5 @@
 """Named conversions between a card and its plain-data forms.
 
-- `from_data(kind, data)`: parsed YAML -> validated card (shorthand accepted).
 - `to_card(card)`: card -> the canonical YAML data `fmt` writes (shorthand, fixed key order).
 - `to_export(card)`: card -> JSON-ready data with every field and exact integers.
 """
@@ -9,14 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from survey.schema import KINDS, Card
+from survey.schema import Card
 
 # Shared fields that read best after the kind's own fields.
 _LAST = ("notes", "sources")
-
-
-def from_data(kind: str, data: dict[str, Any]) -> Card:
-    return KINDS[kind].model_validate(data)
 
 
 def to_card(card: Card) -> dict[str, Any]:

@@ -558,6 +558,17 @@ class Hardware(Shorthand):
 
 # --- misc -----------------------------------------------------------------------------
 
+_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def _check_repo(value: Any) -> str:
+    if not isinstance(value, str) or not _REPO.match(value):
+        raise expected("a Hugging Face Hub repo id such as 'huggyllama/llama-7b'")
+    return value
+
+
+HubId = Annotated[str, BeforeValidator(_check_repo, json_schema_input_type=str)]
+
 _LANG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]+)?$|^code$|^multilingual$")
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from survey.schema.common import Card, DataSize, Language, License, Links, Localized, Ref, Strict, one_or_many
+from survey.schema.common import Card, DataSize, HubId, Language, License, Links, Localized, Ref, Strict, one_or_many
 
 Method = Literal["human-written", "model-generated", "crawled", "curated", "translated", "derived", "mixed"]
 Format = Literal["alpaca", "sharegpt", "oasst", "dolly", "plain-text", "pairwise", "parallel-text", "other"]
@@ -14,7 +14,7 @@ Use = Literal["pretraining", "instruction-tuning", "dialogue-tuning", "rlhf", "r
 
 
 class Hub(Strict):
-    repo: str = Field(pattern=r"^[A-Za-z0-9][\w.-]*/[\w.-]+$", description="owner/name on the Hugging Face Hub")
+    repo: HubId = Field(description="owner/name on the Hugging Face Hub")
     revision: str | None = Field(default=None, description="A commit sha, pinned where a recipe uses the set.")
 
 

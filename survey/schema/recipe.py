@@ -9,16 +9,16 @@ reproduction cannot or does not follow the original, and why.
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from survey.schema.common import (
     Card,
     DataSize,
     Duration,
     Hardware,
+    HubId,
     Localized,
     Parameters,
     Ref,
@@ -27,17 +27,6 @@ from survey.schema.common import (
     Url,
     expected,
 )
-
-_REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-def _check_repo(value: Any) -> str:
-    if not isinstance(value, str) or not _REPO.match(value):
-        raise expected("a Hugging Face Hub repo id such as 'huggyllama/llama-7b'")
-    return value
-
-
-HubId = Annotated[str, BeforeValidator(_check_repo, json_schema_input_type=str)]
 
 Architecture = Literal["llama", "bloom", "baichuan", "qwen2", "gpt_neox"]
 TemplateName = Literal["alpaca", "alpaca-lora", "vicuna_v1.1", "oasst", "firefly", "qwen"]
