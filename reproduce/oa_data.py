@@ -44,6 +44,7 @@ _REFERENCES = re.compile(r"\[\d+(?:,\s*\d+)*?\]")
 _LETTER_CITATION = re.compile(r"\[[a-zA-Z]\]")
 INPUT_MAX_LENGTH = 2048  # characters; DatabricksDolly15k's input_max_length default
 OA_SEED = 287631038922  # OA's manual_seed default
+TRANSLATION_MAXIMUM = 100_000  # WMT2019 / TEDTalk maximum_size: the first 100,001 rows are all OA reads
 
 
 class Rng(Protocol):
@@ -153,21 +154,25 @@ def webgpt(path: Path) -> list[dict]:
     return out
 
 
-def translation(path: Path, pair: str, rng: Rng) -> list[dict]:
+def translation(path: Path, pair: str, rng: Rng, rows: Iterable[tuple[int, dict]] | None = None,
+                maximum: int = TRANSLATION_MAXIMUM) -> list[dict]:
     """WMT2019 / TEDTalk: each row goes one way or the other with even odds, worded by a random prompt of
-    the target language. OA's 20% mixing of a neighbouring pair into the question is not done."""
+    the target language; like OA, reading stops once more than `maximum` pairs are made. OA's 20% mixing of a
+    neighbouring pair into the question is not done. `rows` defaults to the records of `path`."""
     src, tgt = pair.split("-")
     for lang in (src, tgt):
         if lang not in TRANSLATION_PROMPTS:
             raise ReproduceError(f"{path}: no OA translation prompts for language {lang!r}", code=2)
     out = []
-    for number, row in read_records(path):
+    for number, row in read_records(path) if rows is None else rows:
         _need(path, number, row, "translation")
         texts = row["translation"]
         if rng.random() > 0.5:
             out.append(_pair(rng.choice(TRANSLATION_PROMPTS[tgt]).format(texts[src]), texts[tgt]))
         else:
             out.append(_pair(rng.choice(TRANSLATION_PROMPTS[src]).format(texts[tgt]), texts[src]))
+        if len(out) > maximum:
+            break
     return out
 
 
@@ -212,7 +217,16 @@ def load_part(path: Path, part: Any, seed: int = OA_SEED, rng: Rng | None = None
             match = _PAIR.search(part.name)
             if not match:
                 raise ReproduceError(f"{part.name}: a translation part's name must end in a pair such as zh-en", code=2)
-            rows = translation(path, f"{match.group(1)}-{match.group(2)}", rng)
+            rows = None
+            if path.name.endswith(".tgz"):  # IWSLT/ted_talks_iwslt's WIT3 archive, read as its loading script does
+                from reproduce.ted_talks import talk_rows
+
+                config = getattr(part, "config", None)
+                rows = talk_rows(path, config)
+                if tuple(config.split("_")[:2]) != (match.group(1), match.group(2)):
+                    raise ReproduceError(f"{part.name}: its config {config!r} is not the pair its name ends in", code=2)
+                rows = enumerate(rows, start=1)
+            rows = translation(path, f"{match.group(1)}-{match.group(2)}", rng, rows)
         elif part.format in READERS:
             rows = READERS[part.format](path)
         else:

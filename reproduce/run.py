@@ -159,6 +159,12 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _check_sha256(path: Path, expected: str | None) -> None:
+    if expected and (found := _sha256(path)) != expected:
+        raise ReproduceError(f"{path}: sha256 is {found}, not the recipe's {expected}; the file changed upstream or "
+                             "the download is damaged. Delete it and re-run to fetch it again")
+
+
 def download_data(recipe: Recipe) -> list[tuple[Any, Path]]:
     """Each included part, fetched once into the cache at its pinned revision (URL parts checked against sha256)."""
     files = []
@@ -185,8 +191,7 @@ def download_data(recipe: Recipe) -> list[tuple[Any, Path]]:
                                              "command to download it again") from None
                     raise
                 partial.replace(target)
-            if part.sha256 and _sha256(target) != part.sha256:
-                raise ReproduceError(f"{target}: sha256 differs from the recipe's {part.sha256}")
+            _check_sha256(target, part.sha256)
             files.append((part, target))
             continue
         from huggingface_hub import hf_hub_download, snapshot_download
@@ -204,6 +209,7 @@ def download_data(recipe: Recipe) -> list[tuple[Any, Path]]:
                 raise ReproduceError(f"{part.hub}@{part.revision}: no .json/.jsonl file; name one "
                                      "(.json, .jsonl or .parquet) with data.N.file")
             path = candidates[0]
+        _check_sha256(path, part.sha256)
         files.append((part, path))
     return files
 

@@ -84,3 +84,19 @@ def test_model_download_errors(hub_fails, capsys, tmp_path, case):
         assert "the plan needs about" in err and "GB" in err
     else:
         assert f"https://huggingface.co/{MODEL}" in err
+
+
+def test_a_hub_file_whose_sha256_differs_is_refused(monkeypatch, capsys, tmp_path):
+    """vicuna-7b records the sha256 of its ShareGPT file; a file with other bytes stops the run before training."""
+    monkeypatch.setattr(reproduce.run, "CACHE", tmp_path / "cache")
+    fetched = tmp_path / "ShareGPT_V3_unfiltered_cleaned_split.json"
+    fetched.write_text('[{"id": "x", "conversations": []}]', "utf-8")
+
+    def download(repo_id, filename, **kwargs):
+        assert kwargs["revision"] == "bcd32a724d8460ebe14e1d05b0195e30e9a46cb1"
+        return str(fetched)
+    monkeypatch.setattr(hub, "hf_hub_download", download)
+    assert main(["vicuna-7b", "--dry-run"]) == 1
+    err = capsys.readouterr().err
+    assert "sha256 is " in err and "35f0e213ce091ed9b9af2a1f0755e9d39f9ccec34ab281cd4ca60d70f6479ba4" in err
+    assert str(fetched) in err and "Traceback" not in err

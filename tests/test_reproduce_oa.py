@@ -176,3 +176,88 @@ def test_parquet_errors_name_file_and_row(tmp_path):
         list(read_records(garbage))
     with pytest.raises(ReproduceError, match=r"missing\.parquet: cannot read"):
         list(read_records(tmp_path / "missing.parquet"))
+
+
+# --- IWSLT/ted_talks_iwslt read from its WIT3 archive ------------------------------------------------------------
+
+def _release(lang: str, talks: list[tuple[str, str, str]]) -> bytes:
+    """A WIT3 XML release of (talk id, title, description) zipped as ted_<lang>-20160408.zip holds it."""
+    import io
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    files = "".join(
+        f'<file id="{n}"><head><url>http://www.ted.com/talks/{n}</url><talkid>{talk}</talkid>'
+        f"<title>{escape(title)}</title><description>{escape(description)}</description>"
+        f'<transcription><seekvideo id="0">segment {n}</seekvideo></transcription></head>'
+        f"<content>segment {n}</content></file>"
+        for n, (talk, title, description) in enumerate(talks, start=1))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as release:
+        release.writestr(f"ted_{lang}-20160408.xml", f'<?xml version="1.0" encoding="UTF-8"?><xml language="{lang}">{files}</xml>')
+    return buffer.getvalue()
+
+
+def _archive(path: Path, releases: dict[str, bytes]) -> Path:
+    import io
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as tar:
+        for lang, data in releases.items():
+            info = tarfile.TarInfo(f"XML_releases/xml/ted_{lang}-20160408.zip")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+PREFIX = "TED Talk Subtitles and Transcript: "
+EN = [("1", "Why we sleep", PREFIX + "A talk on sleep."), ("2", "Only in English", PREFIX + "Never translated."),
+      ("3", "Cities", PREFIX + "A talk on cities.")]
+JA = [("3", "", PREFIX + "都市の話。"), ("1", "なぜ眠るのか", PREFIX + "睡眠の話。"), ("9", "日本語だけ", "翻訳なし。"),
+      ("1", "二つ目の版", "無視される。")]
+
+
+def test_ted_talks_rows_are_the_loading_scripts(tmp_path):
+    from reproduce.ted_talks import talk_rows
+
+    archive = _archive(tmp_path / "XML_releases.tgz", {"en": _release("en", EN), "ja": _release("ja", JA)})
+    # In the second language's order; talks both have; description (prefix removed) then title, each only when
+    # both sides have text; a repeated talk id stands for its first talk; transcript segments give no rows.
+    assert talk_rows(archive, "en_ja_2016") == [
+        {"translation": {"en": "A talk on cities.", "ja": "都市の話。"}},
+        {"translation": {"en": "A talk on sleep.", "ja": "睡眠の話。"}},
+        {"translation": {"en": "Why we sleep", "ja": "なぜ眠るのか"}},
+        {"translation": {"en": "A talk on sleep.", "ja": "睡眠の話。"}},
+        {"translation": {"en": "Why we sleep", "ja": "なぜ眠るのか"}},
+    ]
+    assert talk_rows(archive, "ja_en_2016")[0] == {"translation": {"ja": "睡眠の話。", "en": "A talk on sleep."}}
+
+
+def test_ted_talks_part_of_the_mix_and_its_errors(tmp_path):
+    from reproduce import ReproduceError
+
+    archive = _archive(tmp_path / "XML_releases.tgz", {"en": _release("en", EN), "ja": _release("ja", JA)})
+    part = SimpleNamespace(format="oa-translation", name="ted_trans_en-ja", languages=None, config="en_ja_2016",
+                           sampling=SimpleNamespace(val_split=0.2, max_examples=20000, val_examples=1000))
+    train, val = load_part(archive, part, rng=random.Random(0))
+    assert (len(train), len(val)) == (4, 1)
+    answers = {"A talk on cities.", "都市の話。", "A talk on sleep.", "睡眠の話。", "Why we sleep", "なぜ眠るのか"}
+    assert {c["messages"][1]["content"] for c in train + val} <= answers
+    with pytest.raises(ReproduceError, match="not the pair its name ends in"):
+        load_part(archive, SimpleNamespace(**{**vars(part), "config": "ja_en_2016"}), rng=random.Random(0))
+    with pytest.raises(ReproduceError, match=r"config: <lang>_<lang>_<year>.*found 'en_ja_2017'"):
+        load_part(archive, SimpleNamespace(**{**vars(part), "config": "en_ja_2017"}), rng=random.Random(0))
+    with pytest.raises(ReproduceError, match=r"no XML_releases/xml/ted_zh-20160408\.zip in the archive"):
+        load_part(archive, SimpleNamespace(**{**vars(part), "name": "ted_trans_zh-ja", "config": "zh_ja_2016"}),
+                  rng=random.Random(0))
+    broken = tmp_path / "broken.tgz"
+    broken.write_bytes(b"\x1f\x8b not really gzip")
+    with pytest.raises(ReproduceError, match=r"broken\.tgz: not a readable \.tgz archive"):
+        load_part(broken, part, rng=random.Random(0))
+
+
+def test_translation_stops_after_maximum_rows_like_oa():
+    rows = [(n, {"translation": {"zh": f"句{n}", "en": f"line {n}"}}) for n in range(1, 11)]
+    made = translation(Path("wmt.parquet"), "zh-en", random.Random(0), iter(rows), maximum=3)
+    assert len(made) == 4  # OA appends, then breaks once it holds more than maximum_size pairs
+    assert {m["messages"][1]["content"] for m in made} <= {"句1", "line 1", "句2", "line 2", "句3", "line 3", "句4", "line 4"}

@@ -14,7 +14,10 @@ pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("peft")
 ROOT = Path(__file__).resolve().parent.parent
-RECIPE, STEPS, SAVE, KILL_AT = "alpaca-lora-7b", 12, 4, 7
+STEPS, SAVE, KILL_AT = 12, 4, 7
+RECIPE = "alpaca-lora-7b"  # for the error case
+# LoRA (peft), DeepSpeed ZeRO-2 and ZeRO-3: each kind of checkpoint is killed and resumed
+KINDS = [("alpaca-lora-7b", "adapter_model.safetensors"), ("sft-bloom-800m-zh", "global_step4"), ("alpaca-7b", "global_step4")]
 
 # Trains in a child process and ends it abruptly (os._exit: no cleanup, like a kill) in the middle of step KILL_AT.
 KILLED = f"""
@@ -29,12 +32,12 @@ class Kill(TrainerCallback):
         if state.global_step == {KILL_AT}:
             os._exit(137)
 
-train(load_recipe("{RECIPE}"), Path(sys.argv[1]), smoke=True, steps={STEPS}, save_steps={SAVE}, callbacks=[Kill()])
+train(load_recipe(sys.argv[2]), Path(sys.argv[1]), smoke=True, steps={STEPS}, save_steps={SAVE}, callbacks=[Kill()])
 """
 
 
-def cli(out: Path, *extra: str) -> dict:
-    result = subprocess.run([sys.executable, "-m", "reproduce", RECIPE, "--smoke", "--output-dir", str(out),
+def cli(recipe: str, out: Path, *extra: str) -> dict:
+    result = subprocess.run([sys.executable, "-m", "reproduce", recipe, "--smoke", "--output-dir", str(out),
                              "--steps", str(STEPS), "--save-steps", str(SAVE), *extra],
                             cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -48,18 +51,21 @@ def step_losses(out: Path) -> dict[int, float]:
     return {row["step"]: row["loss"] for row in rows if "loss" in row}
 
 
-def test_resume_after_a_kill_uses_the_last_complete_checkpoint_and_the_same_data(tmp_path):
+@pytest.mark.parametrize(("recipe", "state"), KINDS)
+def test_resume_after_a_kill_uses_the_last_complete_checkpoint_and_the_same_data(tmp_path, recipe, state):
     reference, run = tmp_path / "reference", tmp_path / "run"
-    cli(reference)
-    killed = subprocess.run([sys.executable, "-c", KILLED, str(run)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    cli(recipe, reference)
+    killed = subprocess.run([sys.executable, "-c", KILLED, str(run), recipe], cwd=ROOT, capture_output=True, text=True,
+                            timeout=600)
     assert killed.returncode == 137, killed.stderr[-3000:]
     assert (run / "checkpoint-4" / "COMPLETE").is_file() and not (run / "checkpoint-8").exists()
+    assert (run / "checkpoint-4" / state).exists()  # the optimizer state of this kind of run is what resumes
     # a save cut short: a newer folder with part of the files and no marker
     shutil.copytree(run / "checkpoint-4", run / "checkpoint-8")
     (run / "checkpoint-8" / "COMPLETE").unlink()
     (run / "checkpoint-8" / "trainer_state.json").write_text('{"global_step": 8', "utf-8")
 
-    result = cli(run, "--resume")
+    result = cli(recipe, run, "--resume")
     assert result["resumed_from"] == 4 and result["steps"] == STEPS
     assert (run / "checkpoint-8" / "COMPLETE").is_file()  # saved again, whole this time
     expected, resumed = step_losses(reference), step_losses(run)

@@ -187,6 +187,22 @@ def test_model_pages_show_the_recipe_that_reproduces_them(real_catalog) -> None:
                     assert key in html
 
 
+def test_recipe_pages_mark_every_revision_that_is_not_a_commit(real_catalog) -> None:
+    files = render.pages(real_catalog, "en")
+    for recipe in real_catalog.of("recipe"):
+        page = files[card_path(recipe)]
+        revisions = [recipe.base.revision] + [part.revision for part in recipe.data if part.hub]
+        moving = [r for r in revisions if not re.fullmatch(r"[0-9a-f]{40}", r or "")]
+        assert page.count("not pinned to a commit") == len(moving), recipe.id
+        for revision in set(revisions) - set(moving):
+            assert f"<code>{revision[:12]}</code>" in to_html(page), (recipe.id, revision)
+        for part in recipe.data:
+            if part.config:
+                assert part.config in page
+            if part.sha256:
+                assert part.sha256[:12] in page, (recipe.id, part.name)
+
+
 class _Visible(__import__("html.parser").parser.HTMLParser):
     """Text nodes a reader sees. Code, pre and concept terms linked in card text are data, not labels."""
 

@@ -84,6 +84,8 @@ class DataSource(Strict):
     url: Url | None = None
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     file: str | None = Field(default=None, description="The file inside the Hub repo, when it holds several.")
+    config: str | None = Field(default=None, description="The data set's configuration as `load_dataset` names it "
+                               "(e.g. en_ja_2016 for a TED talks pair and year), where its files hold several.")
     languages: list[str] | None = Field(default=None, description="Language codes kept (the oasst export's `lang`).")
     split: str = "train"
     format: DataFormat

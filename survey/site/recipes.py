@@ -9,6 +9,7 @@ HTML blocks alone), so nothing a card holds can become markup.
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import quote
 
 from survey.schema.common import Card
@@ -140,8 +141,9 @@ def _hub(repo: str, revision: str | None, dataset: bool = False) -> str:
 def _revision(page: Page, revision: str | None) -> str:
     if not revision:
         return ""
-    shown = _code(revision[:12] if len(revision) == 40 else revision)
-    if revision == "main":
+    pinned = re.fullmatch(r"[0-9a-f]{40}", revision) is not None  # a branch name (main, refs/convert/…) moves
+    shown = _code(revision[:12] if pinned else revision)
+    if not pinned:
         shown += f' <span class="sv-surveyed">{text.md_escape(_w(page, "unpinned"))}</span>'
     return shown
 
@@ -162,11 +164,13 @@ def data_lines(page: Page, recipe: Card) -> list[str]:
                 where += f" @ {_revision(page, part.revision)}"
             if part.file:
                 where += f" / {_code(part.file)}"
+            if part.config:
+                where += f" ({_code(part.config)})"
         elif part.url:
             url = text.safe_url(part.url)
             where = f"[{text.md_escape(part.url.rsplit('/', 1)[-1] or part.url)}]({url})" if url else ""
-            if part.sha256:
-                where += f" <small>SHA-256 {_code(part.sha256[:12])}…</small>"
+        if where and part.sha256:
+            where += f" <small>SHA-256 {_code(part.sha256[:12])}…</small>"
         bits = [f"**{text.md_escape(part.name)}**"]
         if where:
             bits.append(where)
