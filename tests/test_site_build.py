@@ -6,6 +6,7 @@ installs both); without them they are skipped.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import subprocess
@@ -50,6 +51,20 @@ def test_strict_build_has_both_languages(built: Path, catalog) -> None:
         for entry in catalog.entries():
             assert (lang_root / url_of(card_path(entry.card)) / "index.html").is_file(), entry.card.id
     assert (built / "downloads" / "catalog.json").is_file()
+
+
+def test_search_index_is_utf8_and_leaves_out_navigation(built: Path, catalog) -> None:
+    raw = (built / "search" / "search_index.json").read_text("utf-8")
+    assert "\\u" not in raw.split('"docs"', 1)[1] and re.search(r"[\u4e00-\u9fff]", raw)  # written as UTF-8
+    docs = json.loads(raw)["docs"]
+    model = next(m for m in sorted(catalog.of("model"), key=lambda m: m.id) if m.notes and m.recipes)
+    sections = [d for d in docs if d["location"].startswith(url_of(card_path(model)))]
+    titles = {d["title"].replace("\u200b", "") for d in sections}
+    assert "备注" in titles  # content stays searchable
+    assert not titles & {"来源", "被引用"}, titles  # source lists, footnotes and back-links do not
+    assert not any(model.recipes[0] in d["location"] for d in sections)  # the recipe is searched on its own page
+    recipe = url_of(card_path(catalog.get("recipe", model.recipes[0])))
+    assert any(d["location"].startswith(recipe) for d in docs)
 
 
 def test_built_site_names_no_other_host(built: Path) -> None:

@@ -79,8 +79,21 @@ def build_site(docs: Path, site_dir: Path, strict: bool = True, quiet: bool = Tr
     if not failed:
         shutil.rmtree(site_dir / "en", ignore_errors=True)
         shutil.move(str(english), str(site_dir / "en"))
+        for index in (site_dir / "search" / "search_index.json", site_dir / "en" / "search" / "search_index.json"):
+            compact_search_index(index)
     shutil.rmtree(work, ignore_errors=True)
     return failed
+
+
+def compact_search_index(path: Path) -> None:
+    """Rewrite Material's search index as UTF-8. The plugin writes ASCII JSON, where every Chinese character
+    and every word separator jieba inserts (U+200B) takes six bytes instead of three; the data is unchanged."""
+    if not path.is_file():
+        return
+    data = json.loads(path.read_text("utf-8"))
+    partial = path.with_name(path.name + ".part")
+    partial.write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), "utf-8")
+    partial.replace(path)
 
 
 def build(args: argparse.Namespace) -> int:

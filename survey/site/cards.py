@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from survey.schema.common import Card, Links, RefTo
 from survey.site import recipes, text
-from survey.site.page import Page, Site, _markers, card_path, table
+from survey.site.page import NOT_SEARCHED, Page, Site, _markers, card_path, table
 
 # Fields every card has, or that a dedicated section prints.
 _COMMON = ("id", "name", "summary", "aliases", "notes", "sources")
@@ -35,9 +35,10 @@ def render_card(site: Site, card: Card) -> tuple[str, str]:
 # --- shared sections --------------------------------------------------------------------
 
 
-def _section(title: str, lines: list[str] | str) -> list[str]:
+def _section(title: str, lines: list[str] | str, searched: bool = True) -> list[str]:
     content = lines if isinstance(lines, str) else "\n".join(lines)
-    return [f"## {title}", "", content, ""] if content.strip() else []
+    heading = f"## {title}" + ("" if searched else NOT_SEARCHED)
+    return [heading, "", content, ""] if content.strip() else []
 
 
 def _notes(page: Page, card: Card) -> list[str]:
@@ -47,7 +48,7 @@ def _notes(page: Page, card: Card) -> list[str]:
 
 def _sources(page: Page, card: Card) -> list[str]:
     items = [f"- {page.source_md(source, key)}" for key, source in card.sources.items()]
-    return _section(page.site.word("sources"), items)
+    return _section(page.site.word("sources"), items, searched=False)
 
 
 def _referenced_by(page: Page, card: Card, skip: tuple[str, ...] = ()) -> list[str]:
@@ -62,7 +63,7 @@ def _referenced_by(page: Page, card: Card, skip: tuple[str, ...] = ()) -> list[s
     for kind in sorted(seen):
         links = ", ".join(page.link(c) for c in seen[kind])
         lines.append(f"- **{page.site.word('kind.' + kind)}:** {links}")
-    return _section(page.site.word("referenced_by"), lines)
+    return _section(page.site.word("referenced_by"), lines, searched=False)
 
 
 def _links(page: Page, links: Links | None) -> str:

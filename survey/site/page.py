@@ -21,6 +21,12 @@ from survey.walk import fields
 # Kinds in the order the site lists them; kinds not named here follow, alphabetically.
 KIND_ORDER = ("model", "project", "dataset", "framework", "evaluation", "experiment", "recipe", "concept", "organization")
 
+# Material's search leaves out a section whose heading carries this attribute (attr_list). Source lists,
+# footnotes and lists of referring cards are navigation rather than content, and a recipe embedded in a model
+# page is searched on its own page: keeping them out makes results more to the point and the index, which
+# every page downloads, smaller.
+NOT_SEARCHED = " { data-search-exclude }"
+
 
 def card_path(card: Card) -> str:
     folder = type(card).FOLDER or f"{card.KIND}s"

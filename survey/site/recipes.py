@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from survey.schema.common import Card
 from survey.site import text
-from survey.site.page import Page, card_path, table
+from survey.site.page import NOT_SEARCHED, Page, card_path, table
 
 # What a deviation is about (the recipes' `topic`), in each language; others show as written, in code.
 TOPICS: dict[str, tuple[str, str]] = {
@@ -273,7 +273,8 @@ def section(page: Page, card: Card) -> list[str]:
         return []
     out = [f"## {_w(page, 'section')}", "", _w(page, "section.intro"), ""]
     for recipe in found:
-        out += [f"### {page.link(recipe)}", "", page.inline(recipe.summary), ""]
+        # searched on the recipe's own page, not again here
+        out += [f"### {page.link(recipe)}{NOT_SEARCHED}", "", page.inline(recipe.summary), ""]
         rows = [
             [_w(page, "base"), base_line(page, recipe)],
             [_w(page, "data"), "<br>".join(line.removeprefix("- ") for line in data_lines(page, recipe))],
