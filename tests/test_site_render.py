@@ -203,6 +203,23 @@ def test_recipe_pages_mark_every_revision_that_is_not_a_commit(real_catalog) -> 
                 assert part.sha256[:12] in page, (recipe.id, part.name)
 
 
+def test_projects_without_models_show_the_surveys_openness_cells(real_catalog) -> None:
+    from survey.site.lang import word
+
+    projects = [p for p in real_catalog.of("project") if p.open]
+    assert {"deepspeed-chat", "open-assistant"} <= {p.id for p in projects}
+    for lang in ("zh", "en"):
+        files = render.pages(real_catalog, lang)
+        for project in projects:
+            page = files[card_path(project)]
+            assert f"## {word('survey_table', lang)}" in page, project.id
+            for column in ("code", "data", "weights"):
+                cell = getattr(project.open, column)
+                row = next(line for line in page.splitlines() if line.startswith(f"| {word('open.' + column, lang)} |"))
+                assert word(f"status.{cell.status}", lang) in row, (project.id, column, row)
+                assert cell.as_surveyed is None or cell.as_surveyed in row
+
+
 class _Visible(__import__("html.parser").parser.HTMLParser):
     """Text nodes a reader sees. Code, pre and concept terms linked in card text are data, not labels."""
 

@@ -242,6 +242,9 @@ def _project_body(page: Page, project: Card) -> list[str]:
         [w("links"), _links(page, project.links)],
     ]
     out = _section(w("facts"), table([w("field"), w("value")], [r for r in facts if r[1]]))
+    if project.open:
+        rows = [[w(f"open.{k}"), page.value(project, getattr(project.open, k))] for k in ("code", "data", "weights")]
+        out += _section(w("survey_table"), table([w("field"), w("value")], rows))
     models = [m for m in page.site.sorted_cards("model") if m.project == project.id]
     if models:
         header = [w("name"), *(w(k) for k in SURVEY_FIELDS)]
