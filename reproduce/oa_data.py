@@ -201,6 +201,19 @@ READERS: dict[str, Callable[..., list[dict]]] = {"oa-dolly": dolly, "oa-joke": j
 OA_FORMATS = {"oasst-export", "oa-translation", *READERS}
 
 
+def _archive_rows(path: Path, part: Any, pair: str) -> Iterable[tuple[int, dict]] | None:
+    """IWSLT/ted_talks_iwslt's WIT3 archive (.tgz), read as its loading script reads it; None for a data file."""
+    if not path.name.endswith(".tgz"):
+        return None
+    from reproduce.ted_talks import parse_config, talk_rows
+
+    config = getattr(part, "config", None)
+    first, second, _year = parse_config(config)
+    if f"{first}-{second}" != pair:
+        raise ReproduceError(f"{part.name}: its config {config!r} is not the pair its name ends in", code=2)
+    return enumerate(talk_rows(path, config), start=1)
+
+
 def load_part(path: Path, part: Any, seed: int = OA_SEED, rng: Rng | None = None) -> tuple[list[dict], list[dict]]:
     """(train, validation) conversations of one data part of the OA mix, its sampling applied."""
     import random
@@ -217,16 +230,8 @@ def load_part(path: Path, part: Any, seed: int = OA_SEED, rng: Rng | None = None
             match = _PAIR.search(part.name)
             if not match:
                 raise ReproduceError(f"{part.name}: a translation part's name must end in a pair such as zh-en", code=2)
-            rows = None
-            if path.name.endswith(".tgz"):  # IWSLT/ted_talks_iwslt's WIT3 archive, read as its loading script does
-                from reproduce.ted_talks import talk_rows
-
-                config = getattr(part, "config", None)
-                rows = talk_rows(path, config)
-                if tuple(config.split("_")[:2]) != (match.group(1), match.group(2)):
-                    raise ReproduceError(f"{part.name}: its config {config!r} is not the pair its name ends in", code=2)
-                rows = enumerate(rows, start=1)
-            rows = translation(path, f"{match.group(1)}-{match.group(2)}", rng, rows)
+            pair = f"{match.group(1)}-{match.group(2)}"
+            rows = translation(path, pair, rng, _archive_rows(path, part, pair))
         elif part.format in READERS:
             rows = READERS[part.format](path)
         else:

@@ -43,20 +43,29 @@ def _text(element: ElementTree.Element | None) -> str:
     return (element.text or "").strip() if element is not None else ""
 
 
-def _talks(archive: Path, member: str, xml_name: str) -> list[ElementTree.Element]:
-    """The <head> of each <file> in one language's release (a zip inside the archive)."""
+def _releases(archive: Path, members: dict[str, str]) -> dict[str, bytes]:
+    """The named members of the archive (a zip per language), found in one pass over the gzip stream."""
+    found: dict[str, bytes] = {}
     try:
         with tarfile.open(archive, "r:*") as tar:
             for info in tar:
-                if info.name.removeprefix("./") == member:
-                    data = tar.extractfile(info).read()
-                    break
-            else:
-                raise ReproduceError(f"{archive}: no {member} in the archive, so this language has no release "
-                                     "for that year; pick another pair or year in the recipe's `config`")
+                name = info.name.removeprefix("./")
+                if name in members and name not in found:
+                    found[name] = tar.extractfile(info).read()
+                    if len(found) == len(members):
+                        break
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise ReproduceError(f"{archive}: not a readable .tgz archive ({exc}); delete it and re-run to download "
                              "it again") from None
+    for name in members:
+        if name not in found:
+            raise ReproduceError(f"{archive}: no {name} in the archive, so this language has no release for that "
+                                 "year; pick another pair or year in the recipe's `config`")
+    return found
+
+
+def _heads(archive: Path, member: str, data: bytes, xml_name: str) -> list[ElementTree.Element]:
+    """The <head> of each <file> in one language's release."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as release:
             root = ElementTree.fromstring(release.read(xml_name))
@@ -69,10 +78,13 @@ def talk_rows(archive: Path, config: str | None) -> list[dict]:
     """The rows of one config, each `{"translation": {a: …, b: …}}`, in the loading script's order."""
     first, second, year = parse_config(config)
     folder, date = RELEASES[year]
+    names = {lang: f"ted_{lang}{date}" for lang in (first, second)}
+    members = {f"{folder}/{name}.zip": f"{name}.xml" for name in names.values()}
+    data = _releases(archive, members)
     heads = {}
-    for lang in (first, second):
-        name = f"ted_{lang}{date}"
-        heads[lang] = _talks(archive, f"{folder}/{name}.zip", f"{name}.xml")
+    for lang, name in names.items():
+        member = f"{folder}/{name}.zip"
+        heads[lang] = _heads(archive, member, data[member], members[member])
 
     def ids(head: ElementTree.Element) -> tuple[str, ...]:
         return tuple(_text(t) for t in head.findall("talkid"))

@@ -250,6 +250,9 @@ def test_ted_talks_part_of_the_mix_and_its_errors(tmp_path):
     with pytest.raises(ReproduceError, match=r"no XML_releases/xml/ted_zh-20160408\.zip in the archive"):
         load_part(archive, SimpleNamespace(**{**vars(part), "name": "ted_trans_zh-ja", "config": "zh_ja_2016"}),
                   rng=random.Random(0))
+    not_zip = _archive(tmp_path / "not-zip.tgz", {"en": _release("en", EN), "ja": b"<xml>not a zip</xml>"})
+    with pytest.raises(ReproduceError, match=r"ted_ja-20160408\.zip: expected a zip holding ted_ja-20160408\.xml"):
+        load_part(not_zip, part, rng=random.Random(0))
     broken = tmp_path / "broken.tgz"
     broken.write_bytes(b"\x1f\x8b not really gzip")
     with pytest.raises(ReproduceError, match=r"broken\.tgz: not a readable \.tgz archive"):
