@@ -172,10 +172,26 @@ def load_examples(path: Path, fmt: str) -> list[dict]:
     return out
 
 
+def hold_out(examples: list[dict], count: int, seed: int) -> list[dict]:
+    """The training side of `datasets`' `train_test_split(test_size=count, shuffle=True, seed=seed)`, which
+    alpaca-lora uses to hold out its validation set: the same examples, in the same order."""
+    if count >= len(examples):
+        raise ReproduceError(f"the recipe holds out {count} examples for validation but the data has {len(examples)}")
+    try:
+        from datasets import Dataset
+    except ImportError:
+        raise ReproduceError("holding out a validation set needs the `datasets` library; install the `train` extra "
+                             "(pip install -e '.[train]')", code=2) from None
+    split = Dataset.from_dict({"index": range(len(examples))}).train_test_split(test_size=count, shuffle=True, seed=seed)
+    return [examples[i] for i in split["train"]["index"]]
+
+
 def sample(examples: list[dict], sampling: Any | None, seed: int = 42) -> list[dict]:
-    """Apply a recipe's Sampling: per-category quotas (firefly's 24 x 500), then a cap."""
+    """Apply a recipe's Sampling: the validation hold-out, per-category quotas (firefly's 24 x 500), then a cap."""
     if sampling is None:
         return examples
+    if sampling.val_examples:
+        examples = hold_out(examples, sampling.val_examples, sampling.seed if sampling.seed is not None else seed)
     rng = random.Random(sampling.seed if sampling.seed is not None else seed)
     if sampling.per_category:
         groups: dict[Any, list[dict]] = defaultdict(list)

@@ -215,10 +215,15 @@ def download_data(recipe: Recipe) -> list[tuple[Any, Path]]:
 
 
 def recipe_examples(recipe: Recipe) -> list[dict]:
+    return examples_from(recipe, download_data(recipe))
+
+
+def examples_from(recipe: Recipe, files: list[tuple[Any, Path]]) -> list[dict]:
+    """The training examples of the downloaded parts, each read in its format and sampled as recorded."""
     from reproduce.oa_data import OA_FORMATS, load_part
 
     examples = []
-    for part, path in download_data(recipe):
+    for part, path in files:
         if part.format in OA_FORMATS:
             examples.extend(load_part(path, part)[0])  # the training split; validation is not used
             continue
@@ -550,7 +555,7 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
         added = apply_tokenizer_policy(recipe, tokenizer)
         dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "int8-fp16": torch.float16}.get(h.precision, torch.float32)
         model = AutoModelForCausalLM.from_pretrained(local, trust_remote_code=recipe.base.trust_remote_code, dtype=dtype)
-        examples = recipe_examples(recipe)
+        files = download_data(recipe)
         max_length, micro = h.max_length, h.per_device_batch_size
         world = int(os.environ.get("WORLD_SIZE", "1"))
         accumulation = max(1, (h.global_batch_size or micro * h.gradient_accumulation_steps) // (micro * world))
@@ -570,7 +575,17 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
         ds_config = None
     if ds_config is not None:
         _single_process_env()
-    dataset = encode(recipe, examples, tokenizer, max_length)
+    cache = None
+    if smoke:
+        dataset = encode(recipe, examples, tokenizer, max_length)
+    else:
+        from reproduce.dataset_cache import cached_dataset
+
+        dataset, cache, hit = cached_dataset(CACHE / "datasets", recipe, tokenizer, files, max_length,
+                                             lambda: encode(recipe, examples_from(recipe, files), tokenizer, max_length))
+        cache = {"path": str(cache), "hit": hit}
+        print(f"data set: {len(dataset)} encoded examples {'from the cache' if hit else 'built and cached'} ({cache['path']})",
+              flush=True)
     if not dataset:
         raise ReproduceError(f"{recipe.id}: no example has a supervised token within max_length {max_length}")
 
@@ -654,7 +669,7 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
     manifest = {
         **result, "base": {"hub": recipe.base.hub, "revision": revision}, "deepspeed": ds_config,
         "overrides": list(overrides or []), "seed": h.seed, "git_commit": _git_commit(),
-        "hardware": _hardware(torch), "data_sha256": _dataset_digest(dataset),
+        "hardware": _hardware(torch), "data_sha256": _dataset_digest(dataset), "dataset_cache": cache,
         "recipe_card": recipe.model_dump(mode="json", exclude_none=True),
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__,
                      **_optional_versions("deepspeed", "peft", "huggingface_hub", "tokenizers")},

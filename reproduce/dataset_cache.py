@@ -1,0 +1,101 @@
+"""The encoded training set kept on disk, so that a second run of a recipe (or its --resume) skips reading,
+sampling and tokenizing the data.
+
+The key digests everything that shapes the result: the recipe's data parts (sources, revisions, files,
+sampling, constructions), template, masking, tokenizer policy and max length; each data file as downloaded
+(path, size, modification time); the tokenizer itself (its serialized vocabulary, merges and special tokens,
+after the recipe's policy added its tokens); and the source of the modules that read, render and tokenize.
+Any change gives another key, so a stale set is never used. Sets are Parquet files written whole, then renamed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from survey.schema.recipe import Recipe
+
+# The modules whose code decides what the encoded examples are.
+CODE = ("data.py", "oa_data.py", "ted_talks.py", "templates.py", "run.py")
+
+
+def _tokenizer_identity(tokenizer: Any) -> str:
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        body = backend.to_str()
+    else:  # a slow tokenizer: its vocabulary stands for it
+        body = json.dumps(sorted(tokenizer.get_vocab().items()), ensure_ascii=False)
+    specials = json.dumps(tokenizer.special_tokens_map, sort_keys=True, ensure_ascii=False, default=str)
+    return f"{type(tokenizer).__name__}\n{specials}\n{body}"
+
+
+def cache_key(recipe: Recipe, tokenizer: Any, files: list[tuple[Any, Path]], max_length: int) -> str:
+    digest = hashlib.sha256()
+
+    def add(label: str, value: Any) -> None:
+        digest.update(label.encode() + b"\0")
+        digest.update(value if isinstance(value, bytes) else json.dumps(value, sort_keys=True, ensure_ascii=False,
+                                                                           default=str).encode())
+        digest.update(b"\0")
+
+    add("recipe", {"data": [p.model_dump(mode="json") for p in recipe.data],
+                   "template": recipe.template.model_dump(mode="json"),
+                   "masking": recipe.masking.model_dump(mode="json"),
+                   "tokenizer": recipe.tokenizer.model_dump(mode="json"),
+                   "max_length": max_length, "seed": recipe.hyperparameters.seed})
+    for part, path in files:
+        stat = Path(path).stat()
+        add("file", [part.name, str(path), stat.st_size, stat.st_mtime_ns])
+    add("tokenizer", _tokenizer_identity(tokenizer).encode())
+    here = Path(__file__).parent
+    for name in CODE:
+        add(name, (here / name).read_bytes())
+    return digest.hexdigest()
+
+
+def load(path: Path) -> list[dict] | None:
+    """The cached set, or None when there is none or it cannot be read (it is then built again)."""
+    if not path.is_file():
+        return None
+    try:
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        return [{"input_ids": ids, "labels": labels}
+                for ids, labels in zip(table.column("input_ids").to_pylist(), table.column("labels").to_pylist())]
+    except Exception:  # noqa: BLE001 - a damaged or foreign file is rebuilt, never trusted
+        return None
+
+
+def save(path: Path, items: list[dict]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pa.table({"input_ids": pa.array([i["input_ids"] for i in items], type=pa.list_(pa.int32())),
+                      "labels": pa.array([i["labels"] for i in items], type=pa.list_(pa.int32()))})
+    partial = path.with_name(path.name + ".part")
+    try:
+        pq.write_table(table, partial)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def cached_dataset(folder: Path, recipe: Recipe, tokenizer: Any, files: list[tuple[Any, Path]], max_length: int,
+                   build: Callable[[], list[dict]]) -> tuple[list[dict], Path, bool]:
+    """(encoded examples, their cache file, whether they came from it); `build` makes them on a miss."""
+    path = folder / f"{recipe.id}-{cache_key(recipe, tokenizer, files, max_length)[:20]}.parquet"
+    items = load(path)
+    if items is not None:
+        return items, path, True
+    items = build()
+    try:
+        save(path, items)
+    except OSError as exc:  # a cache that cannot be written costs a rebuild next time, not this run
+        print(f"warning: the encoded data set was not cached ({exc}); the next run builds it again", file=sys.stderr)
+    return items, path, False
