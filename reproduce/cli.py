@@ -100,7 +100,7 @@ def cmd_plan(recipe, args: argparse.Namespace) -> int:
         out.print("estimated time: unknown (name hardware with --hardware 8xA100-80GB)", markup=False)
     out.print("launch:")
     for label, command in plan["launch"].items():
-        out.print(f"  {label}: {command}", markup=False)
+        out.print(f"  {label}: {command}", markup=False, soft_wrap=True)  # one line each, to copy whole
     return 0
 
 

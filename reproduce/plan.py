@@ -154,6 +154,7 @@ def launch_commands(recipe: Recipe, hw: HardwareSpec | None) -> dict[str, str]:
         return f" --set hyperparameters.gradient_accumulation_steps={steps} --set hyperparameters.devices={devices}"
 
     gpus = hw.count if hw and hw.nodes == 1 else (hw.count // hw.nodes if hw else 8)
+    gpus = gpus if gpus > 1 else 8  # one GPU is the first command already; show a typical node beside it
     nodes = hw.nodes if hw and hw.nodes > 1 else 2
     one = f"{runner} {recipe.id}{accum(1)}"
     many = f"deepspeed --num_gpus {gpus} --module reproduce {recipe.id}{accum(gpus)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,7 @@ def test_plan_memory_and_launch():
     assert "gradient_accumulation_steps=32" in launch["1 GPU"]
     assert "--num_gpus 8" in launch["8 GPUs"] and "gradient_accumulation_steps=4" in launch["8 GPUs"]
     assert "--hostfile hostfile --num_nodes 2" in launch["2 nodes x 8 GPUs"]
+    assert list(make_plan(recipe, "1xH100-80GB")["launch"]) == ["1 GPU", "8 GPUs", "2 nodes x 8 GPUs"]
     zero2 = make_plan(load_recipe("sft-baichuan-7b-prefix"), "8xA800-80GB")["memory_gib"]
     assert zero2["optimizer"] == pytest.approx(7e9 * 12 / 8 / 1024**3)
     assert zero2["params"] == pytest.approx(7e9 * 2 / 1024**3)
@@ -182,7 +184,11 @@ def test_cli_list_show_plan_and_unknown(capsys):
     shown = json.loads(capsys.readouterr().out)
     assert shown["effective_deepspeed"]["zero_optimization"]["stage"] == 3
     assert main(["vicuna-7b", "--plan", "--hardware", "4xA100-40GB"]) == 0
-    assert "launch" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "launch" in out
+    # each launch command on one line of its own, whole, to copy (not wrapped at the terminal's width)
+    assert re.search(r"^  2 nodes x 4 GPUs: deepspeed --hostfile hostfile .* # hostfile: one line per node, 'HOST slots=4'$",
+                     out, re.M)
     assert main(["vicuan-7b", "--plan"]) == 2
     assert "did you mean vicuna-7b" in capsys.readouterr().err
 
