@@ -581,8 +581,15 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
     else:
         from reproduce.dataset_cache import cached_dataset
 
-        dataset, cache, hit = cached_dataset(CACHE / "datasets", recipe, tokenizer, files, max_length,
-                                             lambda: encode(recipe, examples_from(recipe, files), tokenizer, max_length))
+        def build() -> list[dict]:
+            from rich.console import Console
+
+            with Console(stderr=True).status("building the data set: reading and sampling …") as status:
+                examples = examples_from(recipe, files)
+                status.update(f"building the data set: tokenizing {len(examples):,} examples …")
+                return encode(recipe, examples, tokenizer, max_length)
+
+        dataset, cache, hit = cached_dataset(CACHE / "datasets", recipe, tokenizer, files, max_length, build)
         cache = {"path": str(cache), "hit": hit}
         print(f"data set: {len(dataset)} encoded examples {'from the cache' if hit else 'built and cached'} ({cache['path']})",
               flush=True)
