@@ -119,7 +119,6 @@ def child(mode: str, steps: int, tiny: bool) -> dict:
         "mfu": flops_per_token * tokens_per_second / PEAK_FLOPS[family] if gpu and family else None,
         "peak_gib": torch.cuda.max_memory_allocated() / GIB if gpu else None,
         "planned_gib": planned.total / GIB, "planned_cpu_gib": planned.cpu / GIB,
-        "final_loss": trainer.state.log_history[-2].get("loss") if len(trainer.state.log_history) > 1 else None,
     }
 
 

@@ -190,9 +190,10 @@ def sample(examples: list[dict], sampling: Any | None, seed: int = 42) -> list[d
     """Apply a recipe's Sampling: the validation hold-out, per-category quotas (firefly's 24 x 500), then a cap."""
     if sampling is None:
         return examples
+    seed = sampling.seed if sampling.seed is not None else seed
     if sampling.val_examples:
-        examples = hold_out(examples, sampling.val_examples, sampling.seed if sampling.seed is not None else seed)
-    rng = random.Random(sampling.seed if sampling.seed is not None else seed)
+        examples = hold_out(examples, sampling.val_examples, seed)
+    rng = random.Random(seed)
     if sampling.per_category:
         groups: dict[Any, list[dict]] = defaultdict(list)
         for example in examples:

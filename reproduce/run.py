@@ -575,7 +575,7 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
         ds_config = None
     if ds_config is not None:
         _single_process_env()
-    cache = None
+    cache = None  # where the encoded set was cached and whether this run found it there (manifest)
     if smoke:
         dataset = encode(recipe, examples, tokenizer, max_length)
     else:
@@ -589,9 +589,9 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
                 status.update(f"building the data set: tokenizing {len(examples):,} examples …")
                 return encode(recipe, examples, tokenizer, max_length)
 
-        dataset, cache, hit = cached_dataset(CACHE / "datasets", recipe, tokenizer, files, max_length, build)
-        cache = {"path": str(cache), "hit": hit}
-        print(f"data set: {len(dataset)} encoded examples {'from the cache' if hit else 'built and cached'} ({cache['path']})",
+        dataset, cache_path, hit = cached_dataset(CACHE / "datasets", recipe, tokenizer, files, max_length, build)
+        cache = {"path": str(cache_path), "hit": hit}
+        print(f"data set: {len(dataset)} encoded examples {'from the cache' if hit else 'built and cached'} ({cache_path})",
               flush=True)
     if not dataset:
         raise ReproduceError(f"{recipe.id}: no example has a supervised token within max_length {max_length}")

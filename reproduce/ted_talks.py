@@ -78,28 +78,23 @@ def talk_rows(archive: Path, config: str | None) -> list[dict]:
     """The rows of one config, each `{"translation": {a: …, b: …}}`, in the loading script's order."""
     first, second, year = parse_config(config)
     folder, date = RELEASES[year]
-    names = {lang: f"ted_{lang}{date}" for lang in (first, second)}
-    members = {f"{folder}/{name}.zip": f"{name}.xml" for name in names.values()}
-    data = _releases(archive, members)
-    heads = {}
-    for lang, name in names.items():
-        member = f"{folder}/{name}.zip"
-        heads[lang] = _heads(archive, member, data[member], members[member])
+    members = {lang: (f"{folder}/ted_{lang}{date}.zip", f"ted_{lang}{date}.xml") for lang in (first, second)}
+    data = _releases(archive, dict(members.values()))
+    heads = {lang: _heads(archive, member, data[member], xml) for lang, (member, xml) in members.items()}
 
     def ids(head: ElementTree.Element) -> tuple[str, ...]:
         return tuple(_text(t) for t in head.findall("talkid"))
 
-    first_by_id: dict[tuple[str, ...], ElementTree.Element] = {}
-    second_by_id: dict[tuple[str, ...], ElementTree.Element] = {}
-    for lang, by_id in ((first, first_by_id), (second, second_by_id)):
+    by_id: dict[str, dict[tuple[str, ...], ElementTree.Element]] = {first: {}, second: {}}
+    for lang, talks in by_id.items():
         for head in heads[lang]:
-            by_id.setdefault(ids(head), head)  # a repeated id resolves to its first talk, as in the script
+            talks.setdefault(ids(head), head)  # a repeated id resolves to its first talk, as in the script
     rows = []
     for head in heads[second]:
         talk = ids(head)
-        if not talk or talk not in first_by_id:
+        if not talk or talk not in by_id[first]:
             continue
-        a, b = first_by_id[talk], second_by_id[talk]
+        a, b = by_id[first][talk], by_id[second][talk]
         for tag, clean in (("description", lambda s: s.replace(DESCRIPTION_PREFIX, "")), ("title", lambda s: s)):
             text_a, text_b = _text(a.find(tag)), _text(b.find(tag))
             if text_a and text_b:
