@@ -1,35 +1,49 @@
 """`survey check` over a catalog folder, remembering the results of unchanged files.
 
-A file's result (its load and card-rule diagnostics, and the facts the cross
-rules need) is kept in `.cache/survey/` beside the catalog, keyed by the
-file's modification time and size and by the code of this package; a later
-check re-reads only the files that changed, then runs the cross rules over
-every card's facts.
+A file's result (its load and card-rule diagnostics, and the facts the cross rules need) is kept in
+`.cache/survey/check.json` beside the catalog, keyed by a digest of the file's bytes (never by its
+modification time: an edit that keeps the size and restores the time is still an edit) and by the
+code of this package; a later check re-reads every file but parses only the ones whose bytes
+changed, then runs the cross rules over every card's facts.
+
+The cache is data, never code: JSON, validated field by field when read. It is also signed with a
+key kept in the user's own cache folder (`$XDG_CACHE_HOME/survey/key`), so a cache file that came
+with a pull request or from another user's run is not trusted: a damaged, foreign or planted file
+is ignored and replaced. Without a usable key or a writable folder the check runs uncached.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
-import pickle
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import TypeAdapter, ValidationError
+
 from survey.diagnostics import Diagnostic
 from survey.facts import CardFacts, facts_of
-from survey.loader import load_file
+from survey.files import Unreadable, read_regular, write_atomically
+from survey.loader import MAX_CARD_BYTES, read_card
 from survey.positions import place
 from survey.rules import card_diagnostics, cross_diagnostics
 from survey.walk import fields
 
 CACHE_FOLDER = Path(".cache") / "survey"
+CACHE_NAME = "check.json"
+MAX_CACHE_BYTES = 256 * 2**20
 
 
 @dataclass(frozen=True)
 class FileResult:
-    stamp: tuple[int, int, int]
+    digest: str  # blake2b of the file's bytes; "" for a file that could not be read
     facts: CardFacts | None
     diagnostics: tuple[Diagnostic, ...]
+
+
+_RESULTS = TypeAdapter(dict[str, FileResult])
 
 
 def code_version() -> str:
@@ -44,54 +58,78 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def _stamp(path: Path) -> tuple[int, int, int]:
-    status = path.stat()
-    return status.st_mtime_ns, status.st_size, status.st_ino
-
-
 def check_files(root: Path, files: list[Path], *, use_cache: bool = True) -> list[Diagnostic]:
     """Every diagnostic of `files` (all the cards of the catalog at `root`), placed at its line."""
-    cache_path = root.resolve().parent / CACHE_FOLDER / f"check-{code_version()}.pickle"
-    previous = _read(cache_path) if use_cache else {}
-    results: dict[Path, FileResult] = {}
+    cache_path = root.resolve().parent / CACHE_FOLDER / CACHE_NAME
+    key = _key() if use_cache else None
+    previous = _read(cache_path, key) if key else {}
+    results: dict[str, FileResult] = {}
     for path in files:
-        key = path.resolve()
-        stamp = _stamp(path)
-        cached = previous.get(key)
-        if cached is not None and cached.stamp == stamp:
-            results[key] = cached
+        name = str(path.resolve())
+        try:
+            raw = read_regular(path, MAX_CARD_BYTES)
+        except Unreadable:
+            raw = None  # read_card says why, and is never cached
+        digest = hashlib.blake2b(raw, digest_size=16).hexdigest() if raw is not None else ""
+        cached = previous.get(name)
+        if raw is not None and cached is not None and cached.digest == digest:
+            results[name] = cached
             continue
-        card, problems = load_file(path)
+        card, _text, problems = read_card(path, raw=raw)
         facts = None
         if card is not None:
             walked = list(fields(card))
             problems = problems + place(card_diagnostics(card, path, walked))
             facts = facts_of(card, path, walked)
-        results[key] = FileResult(stamp, facts, tuple(problems))
+        results[name] = FileResult(digest, facts, tuple(problems))
     cross = place(cross_diagnostics(result.facts for result in results.values() if result.facts is not None))
-    if use_cache and results != previous:
-        _write(cache_path, results)
+    if key and results != previous:
+        _write(cache_path, key, {name: result for name, result in results.items() if result.digest})
     return [d for result in results.values() for d in result.diagnostics] + cross
 
 
-def _read(path: Path) -> dict[Path, FileResult]:
+def _key() -> bytes | None:
+    """This user's secret for signing caches, made on first use; None where it cannot be kept."""
     try:
-        with path.open("rb") as handle:
-            data = pickle.load(handle)  # noqa: S301 - our own cache file, written below
-        return data if isinstance(data, dict) else {}
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "survey" / "key"
+    except RuntimeError:  # no home folder to be found
+        return None
+    try:
+        key = read_regular(path, 64)
+    except Unreadable:
+        key = b""
+    if len(key) == 32:
+        return key
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomically(path, secrets.token_bytes(32), mode=0o600)
+        return read_regular(path, 64)
+    except (Unreadable, OSError):
+        return None
+
+
+def _signature(key: bytes, body: bytes) -> str:
+    return hmac.new(key, code_version().encode() + b"\n" + body, hashlib.sha256).hexdigest()
+
+
+def _read(path: Path, key: bytes) -> dict[str, FileResult]:
+    """The cached results, or nothing when the file is missing, damaged, foreign or stale."""
+    try:
+        signature, _, body = read_regular(path, MAX_CACHE_BYTES).partition(b"\n")
+    except Unreadable:
+        return {}
+    if not hmac.compare_digest(signature, _signature(key, body).encode()):
+        return {}
+    try:
+        return _RESULTS.validate_json(body)
+    except ValidationError:
         return {}
 
 
-def _write(path: Path, results: dict[Path, FileResult]) -> None:
+def _write(path: Path, key: bytes, results: dict[str, FileResult]) -> None:
+    body = _RESULTS.dump_json(results)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for stale in path.parent.glob("check-*.pickle"):
-            if stale != path:
-                stale.unlink(missing_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with temporary.open("wb") as handle:
-            pickle.dump(results, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        temporary.replace(path)
+        write_atomically(path, _signature(key, body).encode() + b"\n" + body)
     except OSError:
         pass  # a read-only checkout still checks, only without a cache

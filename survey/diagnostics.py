@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from survey.files import placed
 
 Severity = Literal["error", "warning"]
 Loc = tuple[str | int, ...]
@@ -39,23 +42,41 @@ class Diagnostic:
         return head + (f"{self.field}: " if self.field else "") + self.message
 
     def github(self, root: Path | None = None) -> str:
-        """A GitHub Actions workflow command, so the problem shows on the pull request's line."""
+        """A GitHub Actions workflow command, so the problem shows on the pull request's line.
+
+        Escaped as the runner reads workflow commands (actions/toolkit `command.ts`): `%`, CR and LF
+        in the message; those and `:` and `,` in property values. A file name holding a newline and
+        `::error …` then stays inside its own annotation instead of forging another.
+        """
         level = "error" if self.severity == "error" else "warning"
         text = (f"{self.field}: " if self.field else "") + self.message
-        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        place = f"file={_shown(self.path, root)}"
+        properties = {"file": _shown(self.path, root, printable=False)}
         if self.line:
-            place += f",line={self.line},col={self.col}"
-        return f"::{level} {place},title={self.rule}::{text}"
+            properties.update(line=str(self.line), col=str(self.col))
+        properties["title"] = self.rule
+        head = ",".join(f"{name}={_escape_property(value)}" for name, value in properties.items())
+        return f"::{level} {head}::{_escape_data(text)}"
 
 
-def _shown(path: Path, root: Path | None) -> str:
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _shown(path: Path, root: Path | None, printable: bool = True) -> str:
+    """The path relative to `root` where it lies inside; control characters escaped for a terminal."""
+    text = path.as_posix()
     if root is not None:
         try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
+            text = placed(path).relative_to(os.path.realpath(root)).as_posix()
         except ValueError:
             pass
-    return path.as_posix()
+    if printable and not text.isprintable():
+        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    return text
 
 
 def dotted(loc: Loc) -> str:

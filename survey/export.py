@@ -80,10 +80,20 @@ def model_row(model: Model) -> dict[str, str]:
     }
 
 
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP, "CSV
+# Injection"; ASVS 1.2.10 adds NUL). A leading single quote makes the spreadsheet show the cell as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
 def models_csv(catalog: Catalog) -> str:
+    """The model table, every cell safe to open in a spreadsheet (see `spreadsheet_safe`)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for model in sorted(catalog.of("model"), key=lambda m: m.id):
-        writer.writerow(model_row(model))
+        writer.writerow({column: spreadsheet_safe(cell) for column, cell in model_row(model).items()})
     return out.getvalue()

@@ -6,6 +6,13 @@ so checking uses this loader and keeps ruamel.yaml for what needs positions or
 comments (`survey.positions`, `survey.fmt`). The resolvers here follow YAML 1.2,
 as ruamel does, so both read a card the same way: `yes` is text, `1e-5` is a
 number, dates stay text for the schema to check.
+
+Numbers a reader could take two ways are kept as `Ambiguous` text for the loader to refuse:
+hexadecimal (`0x1A`) and octal (`0o17`) integers, and decimal integers with a leading zero
+(`017`, which YAML 1.1 tools read as octal 15). So are integers of more than `MAX_DIGITS` digits,
+which no field needs and whose conversion alone can take seconds. Tags that build anything but
+plain scalars, lists and mappings (`!!binary`, `!!set`, `!!omap`, `!!pairs`, `!!python/…`, local
+`!tags`) are YAML errors at their position.
 """
 
 from __future__ import annotations
@@ -42,21 +49,53 @@ class FastLoader(yaml.CSafeLoader):
         return mapping
 
 
-def _int(loader: FastLoader, node: yaml.ScalarNode) -> int:
+MAX_DIGITS = 30
+
+
+class Ambiguous(str):
+    """An integer written in a form a reader could misread, kept as its text; `why` says how."""
+
+    why: str = ""
+
+
+def _ambiguous(text: str, why: str) -> Ambiguous:
+    value = Ambiguous(text)
+    value.why = why
+    return value
+
+
+def _int(loader: FastLoader, node: yaml.ScalarNode) -> int | Ambiguous:
     text = loader.construct_scalar(node)
-    if text[:2] in ("0o", "0x"):
-        return int(text, 0)
-    return int(text, 10)
+    digits = text.lstrip("+-")
+    if digits[:2].lower() in ("0x", "0o", "0b"):
+        return _ambiguous(text, {"0x": "hexadecimal", "0o": "octal", "0b": "binary"}[digits[:2].lower()])
+    if len(digits) > 1 and digits.startswith("0"):
+        return _ambiguous(text, "a leading zero, which YAML 1.1 reads as octal")
+    if len(digits) > MAX_DIGITS:
+        return _ambiguous(text, f"{len(digits)} digits")
+    try:
+        return int(text, 10)
+    except ValueError:  # `!!int banana`
+        raise yaml.constructor.ConstructorError(None, None, f"expected an integer, found {text!r}", node.start_mark) from None
 
 
 def _float(loader: FastLoader, node: yaml.ScalarNode) -> float:
     text = loader.construct_scalar(node).lower()
-    return float(text.replace(".inf", "inf").replace(".nan", "nan"))
+    try:
+        return float(text.replace(".inf", "inf").replace(".nan", "nan"))
+    except ValueError:  # `!!float banana`
+        raise yaml.constructor.ConstructorError(None, None, f"expected a number, found {text!r}", node.start_mark) from None
+
+
+def _refuse(loader: FastLoader, node: yaml.Node):
+    raise yaml.constructor.ConstructorError(
+        None, None, f"expected plain text, numbers, lists and mappings, found the tag {node.tag.replace(TAG, '!!')}", node.start_mark
+    )
 
 
 _CORE = {
     "bool": (re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), "tTfF"),
-    "int": (re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), "-+0123456789"),
+    "int": (re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), "-+0123456789"),  # as YAML 1.2; see _int
     "float": (
         re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
         "-+.0123456789",
@@ -70,6 +109,9 @@ for _name, (_pattern, _first) in _CORE.items():
 FastLoader.add_constructor(TAG + "int", _int)
 FastLoader.add_constructor(TAG + "float", _float)
 FastLoader.add_constructor(TAG + "timestamp", FastLoader.construct_yaml_str)
+for _tag in ("binary", "set", "omap", "pairs"):
+    FastLoader.add_constructor(TAG + _tag, _refuse)
+FastLoader.add_constructor(None, _refuse)  # any other tag: python/object, !local…
 
 
 def load(text: str):

@@ -2,7 +2,10 @@
 
 The validated card's canonical data (`convert.to_card`) is merged into the
 round-trip tree of the file, so comments and the quoting of unchanged values
-stay where the author put them.
+stay where the author put them. Where a record collapses to shorthand
+(`hardware: {type: A100, count: 8}` -> `8 x A100`), the comments inside it move
+to the end of its line. A rewrite that would still lose a comment, or would not
+read back as the same card, is refused and the file left alone.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.tokens import CommentToken
 from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from survey.convert import to_card
@@ -40,11 +44,19 @@ def formatted(text: str, card: Card) -> str:
     lines = [line for line in body.splitlines() if not line.startswith("# yaml-language-server:")]
     result = "\n".join([SCHEMA_LINE.format(kind=card.KIND), *lines]).rstrip("\n") + "\n"
     _same_card(result, card)
+    _same_comments(tree, yaml.load(result))
     return result
 
 
 class FormatError(Exception):
-    """The rewritten text would not read back as the same card; the file is left alone."""
+    """The rewritten text would lose something of the card; the file is left alone."""
+
+
+def _same_comments(before: Any, after: Any) -> None:
+    kept = "\n".join(comment_lines(after))
+    for text in comment_lines(before):
+        if text not in kept and not text.startswith("yaml-language-server:"):
+            raise FormatError(f"the canonical form would drop the comment {text[:60]!r}; please report this")
 
 
 def _same_card(text: str, card: Card) -> None:
@@ -64,7 +76,13 @@ def _merge(old: Any, new: Any) -> Any:
         merged = CommentedMap()
         for key, value in new.items():
             merged[key] = _merge(old[key], value) if key in old else _fresh(value)
-            if key in old.ca.items:
+            inner = old.get(key)
+            if isinstance(inner, (CommentedMap, CommentedSeq)) and not isinstance(merged[key], (CommentedMap, CommentedSeq)):
+                # Collapsed to shorthand: the record's own comments go to the end of its line.
+                lines = comment_lines(inner) + comment_lines(old.ca.items.get(key))
+                if lines:
+                    merged.yaml_add_eol_comment("# " + "; ".join(dict.fromkeys(lines)), key)
+            elif key in old.ca.items:
                 merged.ca.items[key] = old.ca.items[key]
         merged.ca.comment = old.ca.comment
         if old.fa.flow_style():
@@ -96,8 +114,22 @@ def _fresh(value: Any) -> Any:
     return value
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write next to the target and rename, so an interrupted write never leaves half a card."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
+def comment_lines(node: Any) -> list[str]:
+    """The text of every comment in a round-trip tree (or a list of comment tokens), in file order."""
+    tokens: dict[int, CommentToken] = {}
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CommentToken):
+            tokens[id(item)] = item
+        elif isinstance(item, list) and not isinstance(item, CommentedSeq):
+            stack.extend(item)
+        elif isinstance(item, (CommentedMap, CommentedSeq)):
+            stack.append(item.ca.comment)
+            stack.extend(item.ca.items.values())
+            stack.append(getattr(item.ca, "end", None))
+            stack.extend(item.values() if isinstance(item, CommentedMap) else item)
+    found = []
+    for token in sorted(tokens.values(), key=lambda t: (t.start_mark.line, t.start_mark.column)):
+        found += [line.strip().lstrip("#").strip() for line in token.value.splitlines() if line.strip().startswith("#")]
+    return [text for text in found if text]

@@ -1,12 +1,20 @@
-"""Reading cards: bytes -> text -> YAML -> validated card, every problem a `Diagnostic`.
+"""Reading cards: bytes -> text -> YAML -> screened data -> validated card, every problem a `Diagnostic`.
 
 The fast path parses with libyaml (`survey.fastyaml`) and keeps no positions;
 only files with something to report are parsed again, with ruamel.yaml's
 round-trip loader, to find the line and column (`survey.positions`).
+
+Between parsing and validation every value of the file is screened (`screen`), whatever field it
+is in: no alias, no nesting deeper than `MAX_DEPTH`, text keys only, no NaN or infinity, no
+ambiguous integer (`0x1A`, `017`), and every string and key passes `survey.markup.problem`.
+Only regular files of at most `MAX_CARD_BYTES` are read (`survey.files.read_regular`).
 """
 
 from __future__ import annotations
 
+import difflib
+import math
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,13 +22,17 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from survey import fastyaml
-from survey.diagnostics import Diagnostic, dotted
+from survey import fastyaml, markup
+from survey.diagnostics import Diagnostic, Loc, dotted
+from survey.files import Unreadable, read_regular
 from survey.messages import reword
 from survey.positions import place
 from survey.schema import FOLDERS, Card
 
 SUFFIX = ".yaml"
+MAX_CARD_BYTES = 2**20  # 1 MiB: 70x the largest card; a bigger file is not a card someone wrote
+MAX_DEPTH = 32  # levels of lists and mappings; the deepest card (a DeepSpeed config) has 6
+OTHER_FOLDERS = ("schema",)  # the catalog's own non-card folder (JSON Schemas)
 
 
 @dataclass(frozen=True)
@@ -59,8 +71,64 @@ def card_type_for(path: Path) -> type[Card] | None:
 
 
 def card_files(root: Path) -> list[Path]:
-    """Every card file under `root`, in a stable order."""
+    """Every card file under `root` (anything named `<kind folder>/*.yaml`), in a stable order."""
     return sorted(p for folder in FOLDERS for p in (root / folder).glob(f"*{SUFFIX}"))
+
+
+def _looks_like_yaml(name: str) -> bool:
+    return name.lower().endswith((".yaml", ".yml"))
+
+
+def layout_problem(path: Path) -> Diagnostic | None:
+    """Why `path` is not where a card belongs, or None: `<catalog>/<kind folder>/<id>.yaml`."""
+    folders = ", ".join(sorted(FOLDERS))
+    if card_type_for(path) is None:
+        if path.parent.parent.name in FOLDERS:
+            where = f"a subfolder of {path.parent.parent.name}/ (cards sit directly in their kind's folder)"
+        else:
+            hint = difflib.get_close_matches(path.parent.name, list(FOLDERS), n=1, cutoff=0.6)
+            where = f"the folder {path.parent.name + '/'!r}" + (f" (did you mean {hint[0] + '/'!r}?)" if hint else "")
+        return Diagnostic(path, message=f"expected a card inside one of catalog/{{{folders}}}/, found it in {where}", rule="layout")
+    if path.suffix != SUFFIX:
+        return Diagnostic(
+            path, message=f"expected a {SUFFIX} file, found {path.suffix or 'no suffix'} (rename it {path.stem}{SUFFIX})", rule="layout"
+        )
+    return None
+
+
+def stray_files(root: Path) -> list[Diagnostic]:
+    """Files under `root` that look like cards but are not where `card_files` finds cards.
+
+    Looks two levels down (and three inside a kind's folder), never following links to folders, so
+    pointing the check at a big folder by mistake stays quick.
+    """
+    found: list[Diagnostic] = []
+    for entry in _entries(root):
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name in OTHER_FOLDERS:
+                continue
+            for inner in _entries(Path(entry.path)):
+                inner_path = Path(inner.path)
+                if entry.name in FOLDERS and inner.name.endswith(SUFFIX):
+                    continue  # a card (or something named like one): load_file judges it
+                if inner.is_dir(follow_symlinks=False) and entry.name in FOLDERS:
+                    found += [layout_problem(Path(p.path)) for p in _entries(inner_path) if _looks_like_yaml(p.name)]
+                elif _looks_like_yaml(inner.name):
+                    found.append(layout_problem(inner_path))
+                elif entry.name in FOLDERS and not inner.is_dir(follow_symlinks=False):
+                    found.append(Diagnostic(inner_path, message=f"expected only {SUFFIX} cards here, found another file (ignored)",
+                                            severity="warning", rule="layout"))
+        elif _looks_like_yaml(entry.name):
+            found.append(layout_problem(Path(entry.path)))
+    return sorted(d for d in found if d is not None)
+
+
+def _entries(folder: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as entries:
+            return sorted((e for e in entries if not e.name.startswith(".")), key=lambda e: e.name)
+    except OSError:
+        return []
 
 
 def read_text(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
@@ -86,6 +154,7 @@ def read_text(path: Path, data: bytes) -> tuple[str | None, list[Diagnostic]]:
 
 
 def parse(path: Path, text: str) -> tuple[object, list[Diagnostic]]:
+    """The YAML data of a card's text, screened; or None and the problems (positions filled in)."""
     try:
         data = fastyaml.load(text)
     except fastyaml.DuplicateKey as exc:
@@ -103,34 +172,71 @@ def parse(path: Path, text: str) -> tuple[object, list[Diagnostic]]:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        if problem.startswith("expected"):
+            return None, [Diagnostic(path, line, col, message=problem, rule="yaml")]
         return None, [Diagnostic(path, line, col, message=f"YAML syntax: {problem}", rule="yaml")]
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        return None, [Diagnostic(path, line, col, message=f"expected printable text, found the control character U+{exc.character:04X}", rule="yaml")]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(path, 1, 1, message=f"YAML syntax: {exc}", rule="yaml")]
     if not isinstance(data, dict):
-        return None, [Diagnostic(path, 1, 1, message=f"expected a mapping of fields, found {type(data).__name__}")]
-    if "*" in text and _first_alias(data) is not None:  # an alias needs a '*'; most cards have none
-        # An alias makes two places hold one object; refusing them all also refuses alias bombs.
-        loc = _first_alias(data)
-        return None, place(
-            [Diagnostic(path, field=dotted(loc), loc=loc, message="expected plain values, found a YAML alias (*name)", rule="yaml")],
-            {path: text},
-        )
+        return None, [Diagnostic(path, 1, 1, message=f"expected a mapping of fields, found {_kind_of(data)}")]
+    problems = screen(path, data)
+    if problems:
+        return None, place(problems, {path: text})
     return data, []
 
 
-def _first_alias(data: object) -> tuple | None:
+def _kind_of(value: object) -> str:
+    return {list: "a list", str: "text", int: "a number", float: "a number", bool: "true or false"}.get(type(value), type(value).__name__)
+
+
+def screen(path: Path, data: object, limit: int = 20) -> list[Diagnostic]:
+    """Problems of any value anywhere in the parsed data, each at its field (at most `limit`)."""
+    problems: list[Diagnostic] = []
     seen: set[int] = set()
-    stack: list[tuple[object, tuple]] = [(data, ())]
-    while stack:
+    stack: list[tuple[object, Loc]] = [(data, ())]
+    aliased = False
+
+    def report(loc: Loc, message: str, *, field_loc: Loc | None = None, key: bool = False) -> None:
+        shown = loc if field_loc is None else field_loc
+        problems.append(Diagnostic(path, field=dotted(shown), loc=loc, message=message, rule="text", key=key))
+
+    while stack and len(problems) < limit:
         node, loc = stack.pop()
-        if not isinstance(node, (dict, list)):
-            continue
-        if id(node) in seen:
-            return loc
-        seen.add(id(node))
-        items = node.items() if isinstance(node, dict) else enumerate(node)
-        stack.extend((child, (*loc, key)) for key, child in items)
-    return None
+        if isinstance(node, (dict, list)):
+            if id(node) in seen:
+                # An alias makes two places hold one object; refusing them all also refuses alias bombs.
+                if not aliased:
+                    report(loc, "expected plain values, found a YAML alias (*name)")
+                aliased = True
+                continue
+            seen.add(id(node))
+            if len(loc) >= MAX_DEPTH:
+                report(loc, f"expected at most {MAX_DEPTH} levels of lists and mappings, found more")
+                continue
+            if isinstance(node, list):
+                stack.extend(((item, (*loc, index)) for index, item in enumerate(node)))
+                continue
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    report((*loc, key), f"expected text keys, found the key {key!r}", field_loc=loc, key=True)
+                elif key_problem := markup.problem(key):
+                    report((*loc, key), f"key {key[:40]!r}: {key_problem}", field_loc=loc, key=True)
+                else:
+                    stack.append((value, (*loc, key)))
+        elif isinstance(node, fastyaml.Ambiguous):
+            if node.why.endswith("digits"):
+                report(loc, f"expected a number of at most {fastyaml.MAX_DIGITS} digits, found {node.why}")
+            else:
+                report(loc, f"expected a decimal number, found {node} ({node.why}); write it in decimal, or quote it if it is text")
+        elif isinstance(node, float) and not math.isfinite(node):
+            report(loc, f"expected a finite number, found {node}")
+        elif isinstance(node, str) and (text_problem := markup.problem(node)):
+            report(loc, text_problem)
+    return problems
 
 
 def validate(path: Path, data: dict, card_type: type[Card]) -> tuple[Card | None, list[Diagnostic]]:
@@ -157,30 +263,36 @@ def validate(path: Path, data: dict, card_type: type[Card]) -> tuple[Card | None
 
 def load_file(path: Path, card_type: type[Card] | None = None) -> tuple[Card | None, list[Diagnostic]]:
     """One card from disk, or the diagnostics that explain why not (positions filled in)."""
-    card_type = card_type or card_type_for(path)
+    card, _text, problems = read_card(path, card_type)
+    return card, problems
+
+
+def read_card(path: Path, card_type: type[Card] | None = None, raw: bytes | None = None) -> tuple[Card | None, str | None, list[Diagnostic]]:
+    """`load_file`, also giving the text the card was read from (`raw`: the file's bytes, if read already)."""
     if card_type is None:
-        folders = ", ".join(sorted(FOLDERS))
-        return None, [Diagnostic(path, message=f"expected a card inside one of catalog/{{{folders}}}/", rule="layout")]
-    if path.suffix != SUFFIX:
-        return None, [Diagnostic(path, message=f"expected a {SUFFIX} file, found {path.suffix or 'no suffix'}", rule="layout")]
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Diagnostic(path, message=f"cannot read the file: {exc.strerror}", rule="layout")]
+        problem = layout_problem(path)
+        if problem is not None:
+            return None, None, [problem]
+        card_type = card_type_for(path)
+    if raw is None:
+        try:
+            raw = read_regular(path, MAX_CARD_BYTES)
+        except Unreadable as exc:
+            return None, None, [Diagnostic(path, message=str(exc), rule="layout")]
     text, problems = read_text(path, raw)
     if text is None:
-        return None, problems
+        return None, None, problems
     data, problems = parse(path, text)
     if data is None:
-        return None, place(problems, {path: text})
+        return None, text, problems
     card, problems = validate(path, data, card_type)
-    return card, place(problems, {path: text})
+    return card, text, place(problems, {path: text})
 
 
 def load_catalog(root: Path, paths: Iterable[Path] | None = None) -> tuple[Catalog, list[Diagnostic]]:
     """Every card under `root` (or just `paths`), and every problem of every file."""
     catalog = Catalog(root)
-    diagnostics: list[Diagnostic] = []
+    diagnostics: list[Diagnostic] = stray_files(root) if paths is None else []
     for path in paths if paths is not None else card_files(root):
         card, problems = load_file(path)
         diagnostics.extend(problems)

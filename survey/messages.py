@@ -27,6 +27,7 @@ _EXPECTED = {
     "model_attributes_type": "a mapping of keys to values",
     "date_type": "a date",
     "none_required": "nothing",
+    "finite_number": "a finite number",
 }
 
 
@@ -71,6 +72,7 @@ def reword(error: ErrorDetails, card_type: type[BaseModel]) -> tuple[Loc, str, b
     if kind == "string_pattern_mismatch":
         return loc, f"expected text matching {ctx.get('pattern')}, found {found(given)}", False
     if kind == "expected":
+        loc = (*loc, *ctx.get("at", ()))
         message = error["msg"]
         if "found" not in message and not isinstance(given, dict):
             message += f", found {found(given)}"

@@ -23,18 +23,3 @@ def rendered(kind: str) -> str:
 
 def schema_path(catalog_root: Path, kind: str) -> Path:
     return catalog_root / FOLDER / f"{kind}.schema.json"
-
-
-def write_all(catalog_root: Path) -> list[Path]:
-    """Write each kind's schema; return the files whose content changed."""
-    from survey.fmt import write_atomically
-
-    changed = []
-    for kind in KINDS:
-        path = schema_path(catalog_root, kind)
-        text = rendered(kind)
-        if not path.is_file() or path.read_text("utf-8") != text:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(path, text)
-            changed.append(path)
-    return changed

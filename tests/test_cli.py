@@ -126,7 +126,9 @@ def test_second_check_uses_the_cache_and_sees_every_change(catalog_root):
     (catalog_root / "models/tiny-chat.yaml").write_text(broken)
     first = run("check", str(catalog_root))
     assert first.returncode == 1
-    assert list((catalog_root.parent / ".cache" / "survey").glob("check-*.pickle"))
+    cache = catalog_root.parent / ".cache" / "survey" / "check.json"
+    signature, body = cache.read_text().split("\n", 1)
+    assert len(signature) == 64 and "tiny-chat.yaml" in json.loads(body).keys().__str__()  # signed JSON, no pickle
     again = run("check", str(catalog_root))
     assert again.stdout == first.stdout  # unchanged files: the same report, from the cache
     (catalog_root / "models/tiny-chat.yaml").write_text(card("models/tiny-chat.yaml"))

@@ -89,7 +89,7 @@ def test_only_http_urls(catalog_root):
 def test_raw_html_in_text_is_refused(catalog_root):
     text = card("models/tiny-chat.yaml").replace("en: An instruction model.", "en: '<img src=x onerror=alert(1)>'")
     path = write(catalog_root, "models/tiny-chat.yaml", text)
-    assert "summary.en: expected plain text or Markdown without HTML tags" in errors_of(path)[0]
+    assert "summary.en: expected text without HTML tags, found '<img src=x onerror=alert(1)>'" in errors_of(path)[0]
 
 
 def test_file_name_must_be_the_id(catalog_root):

@@ -9,6 +9,7 @@ stored in one explicit form; `to_card` in `survey.convert` writes it back.
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -25,13 +26,18 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from survey import markup
 from survey.shorthand import ShorthandError, canonical, parse_count, parse_number
 
 
 class Strict(BaseModel):
-    """Base of every schema class: unknown keys are errors, values are not coerced silently."""
+    """Base of every schema class: unknown keys are errors, values are not coerced silently.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    Strict mode: `"8"` is not an integer, `8.0` not a count, `yes` not true; no float field takes
+    NaN or infinity (a card may reach the schema without YAML, through `reproduce --set`).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, strict=True, allow_inf_nan=False)
 
 
 class Shorthand(Strict):
@@ -45,23 +51,28 @@ class Shorthand(Strict):
         return {"anyOf": [full, {"type": list(cls.SHORTHAND_TYPES)}]}
 
 
-def expected(what: str) -> PydanticCustomError:
-    """An error whose text reads "expected ..."; the loader appends what was found."""
-    return PydanticCustomError("expected", "expected {what}", {"what": what})
+def expected(what: str, at: tuple[str, ...] = ()) -> PydanticCustomError:
+    """An error whose text reads "expected ..."; the loader appends what was found.
+
+    `at` names the field inside the record that is wrong, for checks that look at several fields at
+    once, so the message points at that field's line rather than the record's.
+    """
+    return PydanticCustomError("expected", "expected {what}", {"what": what, "at": at})
 
 
 # --- ids and references ---------------------------------------------------------------
 
 _ID = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+MAX_ID = 100  # an id is also a file name, and file systems stop at 255 bytes
 
 
 def is_id(text: str) -> bool:
-    return bool(_ID.match(text))
+    return len(text) <= MAX_ID and bool(_ID.match(text))
 
 
 def _check_id(value: Any) -> str:
-    if not isinstance(value, str) or not _ID.match(value):
-        raise expected("an id of lowercase letters, digits and single '-', '_' or '.' between them")
+    if not isinstance(value, str) or not is_id(value):
+        raise expected(f"an id of at most {MAX_ID} lowercase letters, digits and single '-', '_' or '.' between them")
     return value
 
 
@@ -91,22 +102,14 @@ SourceRef = Annotated[str, BeforeValidator(_check_id, json_schema_input_type=str
 
 # --- text -----------------------------------------------------------------------------
 
-_HTML = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|&#?[A-Za-z0-9]+;")
-_CODE_SPAN = re.compile(r"`[^`]*`")
-_MD_LINK = re.compile(r"\]\(\s*<?([^)\s>]*)")
-
-
 def _check_text(value: Any) -> str:
     if not isinstance(value, str):
         raise expected("text")
     text = value.strip()
     if not text:
         raise expected("non-empty text")
-    if _HTML.search(_CODE_SPAN.sub("", text)):
-        raise expected("plain text or Markdown without HTML tags or entities (put tokens such as `</s>` in backticks)")
-    for target in _MD_LINK.findall(text):
-        if not re.match(r"^https?://", target) and not target.startswith("#"):
-            raise expected(f"links to http(s) addresses only, not {target!r}")
+    if problem := markup.prose_problem(text):
+        raise expected(problem.removeprefix("expected "))
     return text
 
 
@@ -296,9 +299,12 @@ Number = int | float
 
 def _number(value: Any) -> Number:
     try:
-        return parse_number(value)
+        number = parse_number(value)
     except ShorthandError as exc:
         raise expected(str(exc).removeprefix("expected ")) from None
+    if number < 0:
+        raise expected("a number of at least 0 (no count, time, cost or size is negative)")
+    return number
 
 
 def _count(value: Any) -> int:
@@ -323,6 +329,10 @@ class Measure(Shorthand):
 
     SHORTHAND_TYPES = ("string", "number")
     UNITS: ClassVar[tuple[str, ...]] = ()
+    # The largest value of each unit a card may give: far above any real figure (each class says
+    # why), low enough that a slip of the keyboard is caught and every value renders.
+    LIMITS: ClassVar[dict[str, float]] = {}
+    WHOLE: ClassVar[frozenset[str]] = frozenset()  # units counted in whole numbers
     UNIT_ALIASES: ClassVar[dict[str, str]] = {}
     DEFAULT_UNIT: ClassVar[str | None] = None
     BILLION: ClassVar[str] = "B"
@@ -386,7 +396,21 @@ class Measure(Shorthand):
                 )
         elif self.unit is not None and self.unit not in self.UNITS:
             raise expected(f"a `unit` among {', '.join(self.UNITS)}")
+        for key in ("value", "min", "max"):
+            self._in_range(key, getattr(self, key))
         return self
+
+    def _in_range(self, key: str, number: Number | None) -> None:
+        if number is None or self.unit is None:
+            return
+        low = 1 if self.unit == "parameters" else 0
+        high = self.LIMITS.get(self.unit, math.inf)
+        if self.unit in self.WHOLE and number != int(number):
+            raise expected(f"a whole number of {self.unit}, found {number}", at=(key,))
+        if number < low:
+            raise expected(f"at least {low} {self.unit}, found {_shown(number)}", at=(key,))
+        if number > high:
+            raise expected(f"at most {_shown(high)} {self.unit}, found {_shown(number)}", at=(key,))
 
     @model_serializer(mode="wrap")
     def _compact(self, handler: Any, info: SerializationInfo) -> Any:
@@ -419,14 +443,28 @@ class Measure(Shorthand):
         return None
 
 
+def _shown(number: Number) -> str:
+    """A bound or a value as a reader would write it: 100, 1e15, 999999… (300 digits)."""
+    if isinstance(number, float) and number.is_integer() and number >= 1e4:
+        return f"{number:.0e}".replace("e+", "e")
+    text = str(number)
+    return text if len(text) <= 24 else f"{text[:6]}… ({len(text)} digits)"
+
+
 class Parameters(Measure):
     UNITS = ("parameters",)
+    LIMITS = {"parameters": 1e15}  # the largest published models have about 2e12
+    WHOLE = frozenset(UNITS)
     DEFAULT_UNIT = "parameters"
     UNIT_ALIASES = {"params": "parameters", "parameter": "parameters"}
 
 
 class DataSize(Measure):
     UNITS = ("tokens", "examples", "conversations", "messages", "bytes", "words", "pairs", "hours-audio")
+    # The largest training sets are a few 1e13 tokens (tens of TB of text); a century of audio is 876,000 hours.
+    LIMITS = {"tokens": 1e16, "words": 1e16, "bytes": 1e17, "examples": 1e13, "conversations": 1e13,
+              "messages": 1e13, "pairs": 1e13, "hours-audio": 1e6}
+    WHOLE = frozenset(UNITS) - {"hours-audio"}
     UNIT_ALIASES = {
         "token": "tokens",
         "example": "examples",
@@ -449,6 +487,7 @@ class DataSize(Measure):
 
 class Duration(Measure):
     UNITS = ("minutes", "hours", "days", "weeks", "months")
+    LIMITS = {"minutes": 6e7, "hours": 1e6, "days": 4e4, "weeks": 6e3, "months": 1.2e3}  # about a century
     UNIT_ALIASES = {
         "min": "minutes",
         "mins": "minutes",
@@ -475,6 +514,7 @@ class Duration(Measure):
 
 class Money(Measure):
     UNITS = ("USD", "CNY")
+    LIMITS = {"USD": 1e12, "CNY": 1e13}  # a trillion dollars: beyond any training run's cost
     UNIT_ALIASES = {"$": "USD", "usd": "USD", "dollars": "USD", "cny": "CNY", "rmb": "CNY", "yuan": "CNY"}
 
     @classmethod
@@ -484,6 +524,7 @@ class Money(Measure):
 
 class Compute(Measure):
     UNITS = ("flops", "gpu-hours")
+    LIMITS = {"flops": 1e30, "gpu-hours": 1e10}  # the largest runs reported are near 5e25 FLOPs
     UNIT_ALIASES = {"flop": "flops", "gpu-hour": "gpu-hours", "gpu hours": "gpu-hours"}
 
     @classmethod
@@ -493,6 +534,7 @@ class Compute(Measure):
 
 class Percent(Measure):
     UNITS = ("percent",)
+    LIMITS = {"percent": 1e4}  # scores relative to another model pass 100 (LLM Zoo reports 135.3%)
     DEFAULT_UNIT = "percent"
     UNIT_ALIASES = {"%": "percent"}
 
@@ -520,7 +562,7 @@ class Hardware(Shorthand):
     """
 
     type: Annotated[str, BeforeValidator(_check_accelerator, json_schema_input_type=str)] | None = None
-    count: int | None = Field(default=None, ge=1, strict=True)
+    count: int | None = Field(default=None, ge=1, le=1_000_000)  # the largest clusters hold about 1e5 accelerators
     unknown: bool = False
     source: SourceRef | None = None
     note: Localized | None = None

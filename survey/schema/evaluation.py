@@ -21,6 +21,8 @@ from survey.schema.common import (
     expected,
 )
 
+MAX_JUDGEMENTS = 1_000_000_000  # comparisons in one table; human and GPT-4 judged ones number in the thousands
+
 Method = Literal["gpt4-judge", "human-preference", "benchmark", "time-and-cost"]
 
 
@@ -37,9 +39,9 @@ class Result(Strict):
     subject: Subject
     versus: Subject | None = None
     score: Percent | None = None
-    win: int | None = Field(default=None, ge=0)
-    tie: int | None = Field(default=None, ge=0)
-    lose: int | None = Field(default=None, ge=0)
+    win: int | None = Field(default=None, ge=0, le=MAX_JUDGEMENTS)
+    tie: int | None = Field(default=None, ge=0, le=MAX_JUDGEMENTS)
+    lose: int | None = Field(default=None, ge=0, le=MAX_JUDGEMENTS)
     hardware: Hardware | None = None
     time: Duration | None = None
     cost: Money | None = None

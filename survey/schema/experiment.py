@@ -19,6 +19,7 @@ from survey.schema.common import (
     Strict,
     expected,
 )
+from survey.schema.recipe import MAX_BATCH, MAX_LEARNING_RATE, MAX_STEPS
 
 Dialogue = Literal["single-turn", "multi-turn"]
 ExperimentStage = Literal["full-sft", "lora-sft", "continued-pretraining", "rlhf"]
@@ -34,9 +35,9 @@ class DataPart(Strict):
 
 class Hyperparameters(Strict):
     zero_stage: int | None = Field(default=None, ge=0, le=3)
-    learning_rate: float | None = Field(default=None, gt=0)
-    per_device_batch_size: int | None = Field(default=None, ge=1)
-    gradient_accumulation_steps: int | None = Field(default=None, ge=1)
+    learning_rate: float | None = Field(default=None, gt=0, le=MAX_LEARNING_RATE)
+    per_device_batch_size: int | None = Field(default=None, ge=1, le=MAX_BATCH)
+    gradient_accumulation_steps: int | None = Field(default=None, ge=1, le=MAX_BATCH)
     scheduler: str | None = None
     optimizer: str | None = None
 
@@ -45,8 +46,8 @@ class Steps(Shorthand):
     """A step count or range; a bare number means one value."""
 
     SHORTHAND_TYPES = ("integer",)
-    min: int = Field(ge=0)
-    max: int = Field(ge=0)
+    min: int = Field(ge=0, le=MAX_STEPS)
+    max: int = Field(ge=0, le=MAX_STEPS)
 
     @model_validator(mode="before")
     @classmethod

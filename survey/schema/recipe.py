@@ -9,6 +9,7 @@ reproduction cannot or does not follow the original, and why.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
@@ -37,16 +38,25 @@ PadPolicy = Literal["add-pad-mean-init", "unk", "eos", "existing", "unk-id-0"]
 Strategy = Literal["deepspeed", "fsdp", "ddp", "single", "model-parallel"]
 Precision = Literal["bf16", "fp16", "fp32", "int8-fp16"]
 
+# Bounds that keep every number a recipe accepts one that trains and renders; each far above real use.
+MAX_SEED = 2**32 - 1  # numpy's seed range, which transformers.set_seed passes the seed to
+MAX_STEPS = 1_000_000_000
+MAX_BATCH = 1_000_000
+MAX_EXAMPLES = 10**13
+MAX_LEARNING_RATE = 10.0  # fine-tuning rates are 1e-6..1e-3; above 10 every optimizer diverges
+COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
 
 class Shape(Strict):
     """The transformer's shape, for memory and FLOP estimates and for the tiny random model of `--smoke`."""
 
-    layers: int = Field(ge=1)
-    hidden: int = Field(ge=1)
-    heads: int = Field(ge=1)
-    intermediate: int = Field(ge=1)
-    vocab: int = Field(ge=1)
-    kv_heads: int | None = Field(default=None, ge=1)
+    # Upper bounds ~100x the largest published models (126 layers, hidden 16384, vocabularies of 256K).
+    layers: int = Field(ge=1, le=10_000)
+    hidden: int = Field(ge=1, le=1_000_000)
+    heads: int = Field(ge=1, le=100_000)
+    intermediate: int = Field(ge=1, le=10_000_000)
+    vocab: int = Field(ge=1, le=10_000_000)
+    kv_heads: int | None = Field(default=None, ge=1, le=100_000)
 
 
 class Base(Strict):
@@ -61,17 +71,28 @@ class Base(Strict):
     source: SourceRef | None = None
     note: Localized | None = None
 
+    @model_validator(mode="after")
+    def _remote_code_pinned(self) -> Base:
+        # trust_remote_code runs Python from the Hub repo; only a commit fixes which code that is.
+        if self.trust_remote_code and not COMMIT.match(self.revision):
+            raise expected(
+                "a 40-hex commit as `revision` when `trust_remote_code` is true (the model's own code runs, "
+                f"as it is at that revision), found {self.revision!r}",
+                at=("revision",),
+            )
+        return self
+
 
 class Sampling(Strict):
     """How examples are drawn from a source (e.g. 500 from each of firefly's 24 categories)."""
 
-    per_category: int | None = Field(default=None, ge=1)
+    per_category: int | None = Field(default=None, ge=1, le=MAX_EXAMPLES)
     category_field: str | None = None
-    categories: int | None = Field(default=None, ge=1)
-    max_examples: int | None = Field(default=None, ge=1)
+    categories: int | None = Field(default=None, ge=1, le=1_000_000)
+    max_examples: int | None = Field(default=None, ge=1, le=MAX_EXAMPLES)
     val_split: float | None = Field(default=None, ge=0, lt=1)
-    val_examples: int | None = Field(default=None, ge=0)
-    seed: int | None = None
+    val_examples: int | None = Field(default=None, ge=0, le=MAX_EXAMPLES)
+    seed: int | None = Field(default=None, ge=0, le=MAX_SEED)
     note: Localized | None = None
 
 
@@ -134,29 +155,29 @@ class TokenizerPolicy(Strict):
 
 
 class Hyperparameters(Strict):
-    learning_rate: float = Field(gt=0)
-    epochs: float = Field(gt=0)
-    max_steps: int | None = Field(default=None, ge=1, description="Optimizer steps to stop at, when the original stopped early.")
-    per_device_batch_size: int = Field(ge=1)
-    gradient_accumulation_steps: int = Field(ge=1)
-    devices: int | None = Field(default=None, ge=1, description="Data-parallel devices of the recorded run, when recorded.")
-    global_batch_size: int | None = Field(default=None, ge=1)
-    max_length: int = Field(ge=1)
-    weight_decay: float = Field(default=0.0, ge=0)
+    learning_rate: float = Field(gt=0, le=MAX_LEARNING_RATE)
+    epochs: float = Field(gt=0, le=10_000)
+    max_steps: int | None = Field(default=None, ge=1, le=MAX_STEPS, description="Optimizer steps to stop at, when the original stopped early.")
+    per_device_batch_size: int = Field(ge=1, le=MAX_BATCH)
+    gradient_accumulation_steps: int = Field(ge=1, le=MAX_BATCH)
+    devices: int | None = Field(default=None, ge=1, le=1_000_000, description="Data-parallel devices of the recorded run, when recorded.")
+    global_batch_size: int | None = Field(default=None, ge=1, le=MAX_BATCH * 1000)
+    max_length: int = Field(ge=1, le=100_000_000)  # tokens; the longest contexts are about 1e7
+    weight_decay: float = Field(default=0.0, ge=0, le=10)
     warmup_ratio: float | None = Field(default=None, ge=0, le=1)
-    warmup_steps: int | None = Field(default=None, ge=0)
+    warmup_steps: int | None = Field(default=None, ge=0, le=MAX_STEPS)
     scheduler: str
     optimizer: str
-    adam_beta1: float = 0.9
-    adam_beta2: float = 0.999
-    adam_epsilon: float = 1e-8
-    max_grad_norm: float | None = 1.0
+    adam_beta1: float = Field(default=0.9, ge=0, lt=1)
+    adam_beta2: float = Field(default=0.999, ge=0, lt=1)
+    adam_epsilon: float = Field(default=1e-8, gt=0, le=1)
+    max_grad_norm: float | None = Field(default=1.0, ge=0, le=1e6)
     precision: Precision
     tf32: bool | None = None
     gradient_checkpointing: bool = False
-    seed: int = 42
-    save_steps: int | None = None
-    logging_steps: int | None = None
+    seed: int = Field(default=42, ge=0, le=MAX_SEED)
+    save_steps: int | None = Field(default=None, ge=1, le=MAX_STEPS)
+    logging_steps: int | None = Field(default=None, ge=1, le=MAX_STEPS)
     source: SourceRef | None = None
 
     @model_validator(mode="after")
@@ -196,8 +217,8 @@ class DeepSpeed(Strict):
 
 
 class Lora(Strict):
-    r: int = Field(ge=1)
-    alpha: int = Field(ge=1)
+    r: int = Field(ge=1, le=65_536)
+    alpha: int = Field(ge=1, le=1_000_000)
     dropout: float = Field(ge=0, lt=1)
     target_modules: list[str] = Field(min_length=1)
     bias: Literal["none", "all", "lora_only"] = "none"
