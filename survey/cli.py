@@ -30,8 +30,8 @@ from survey.schema.common import is_id
 from survey.templates import template
 
 DEFAULT_ROOT = Path("catalog")
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class UsageError(Exception):

@@ -181,6 +181,8 @@ def parse(path: Path, text: str) -> tuple[object, list[Diagnostic]]:
         return None, [Diagnostic(path, line, col, message=f"expected printable text, found the control character U+{exc.character:04X}", rule="yaml")]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(path, 1, 1, message=f"YAML syntax: {exc}", rule="yaml")]
+    if data is None:
+        return None, [Diagnostic(path, 1, 1, message="expected a card (a YAML mapping), found only comments")]
     if not isinstance(data, dict):
         return None, [Diagnostic(path, 1, 1, message=f"expected a mapping of fields, found {_kind_of(data)}")]
     problems = screen(path, data)
@@ -209,18 +211,18 @@ def screen(path: Path, data: object, limit: int = 20) -> list[Diagnostic]:
         if isinstance(node, (dict, list)):
             if id(node) in seen:
                 # An alias makes two places hold one object; refusing them all also refuses alias bombs.
-                if not aliased:
-                    report(loc, "expected plain values, found a YAML alias (*name)")
+                if not aliased:  # at the key: an alias's own position is its anchor's
+                    report(loc, "expected plain values, found a YAML alias (*name)", key=True)
                 aliased = True
                 continue
             seen.add(id(node))
             if len(loc) >= MAX_DEPTH:
-                report(loc, f"expected at most {MAX_DEPTH} levels of lists and mappings, found more")
+                report(loc, f"expected at most {MAX_DEPTH} levels of nesting (lists and mappings), found more")
                 continue
             if isinstance(node, list):
-                stack.extend(((item, (*loc, index)) for index, item in enumerate(node)))
+                stack.extend(reversed([(item, (*loc, index)) for index, item in enumerate(node)]))
                 continue
-            for key, value in node.items():
+            for key, value in reversed(node.items()):  # the stack then yields them in file order
                 if not isinstance(key, str):
                     report((*loc, key), f"expected text keys, found the key {key!r}", field_loc=loc, key=True)
                 elif key_problem := markup.problem(key):

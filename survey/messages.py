@@ -31,6 +31,14 @@ _EXPECTED = {
 }
 
 
+_BOUNDS = {
+    "greater_than_equal": ("of at least", "ge"),
+    "greater_than": ("above", "gt"),
+    "less_than_equal": ("of at most", "le"),
+    "less_than": ("below", "lt"),
+}
+
+
 def found(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
@@ -65,8 +73,9 @@ def reword(error: ErrorDetails, card_type: type[BaseModel]) -> tuple[Loc, str, b
     if kind == "too_short":
         count = ctx.get("min_length", 1)
         return loc, f"expected at least {count} entr{'y' if count == 1 else 'ies'}, found {ctx.get('actual_length', 0)}", False
-    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-        return loc, f"expected a number {error['msg'].removeprefix('Input should be ')}, found {found(given)}", False
+    if kind in _BOUNDS:
+        word, key = _BOUNDS[kind]
+        return loc, f"expected a number {word} {ctx.get(key)}, found {found(given)}", False
     if kind == "string_too_short":
         return loc, "expected non-empty text, found nothing", False
     if kind == "string_pattern_mismatch":

@@ -72,7 +72,8 @@ def locate(tree, loc: Loc, *, key: bool = False) -> tuple[int, int]:
     for index, part in enumerate(loc):
         last = index == len(loc) - 1
         if isinstance(node, CommentedMap) and part in node:
-            position = node.lc.key(part) if (key and last) else node.lc.value(part)
+            # An empty value has no position of its own (ruamel gives the next token's): use its key's.
+            position = node.lc.key(part) if (key and last) or node[part] is None else node.lc.value(part)
             line, col = position[0] + 1, position[1] + 1
             node = node[part]
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):

@@ -140,10 +140,16 @@ def check_model(*_: object) -> list[str]:
 
 # --- numbers: every number the schema accepts renders ----------------------------------------------
 
+def changed_line(w: World, relative: str, old: str, new: str) -> int:
+    """Edit, and return the line of the first line of `new` that differs from `old`."""
+    pairs = list(zip(old.splitlines() + [""] * 99, new.splitlines()))
+    return w.edit(relative, old, new) + next(i for i, (a, b) in enumerate(pairs) if a != b)
+
+
 def _number_case(name: str, relative: str, old: str, new: str, field_name: str, expected: str, found: str = ".+"):
     @case(name)
     def build(w: World) -> Expect:
-        line = w.edit(relative, old, new)
+        line = changed_line(w, relative, old, new)
         return Expect(["check", "catalog"], says=[field_error(relative, line, field_name, expected, found)])
 
 
@@ -180,7 +186,7 @@ _number_case("seed-huge", RECIPE, "learning_rate: 2e-05", "learning_rate: 2e-05\
 _number_case("max-length-huge", RECIPE, "max_length: 2048", "max_length: 20000000000000000000", r"hyperparameters\.max_length", "")
 _number_case("shape-hex", RECIPE, "layers: 32", "layers: 0x20", r"base\.shape\.layers", "decimal", ".*0x20")
 _number_case("shape-fraction", RECIPE, "layers: 32", "layers: 32.5", r"base\.shape\.layers", "integer", "32.5")
-_number_case("score-above-100", EVALUATION, "value: 85.2", "value: 150", r"tables\[0\]\.results\[0\]\.score(\.value)?", "")
+_number_case("score-absurd", EVALUATION, "value: 85.2", "value: 100000", r"tables\[0\]\.results\[0\]\.score(\.value)?", "")
 _number_case("score-negative", EVALUATION, "value: 85.2", "value: -5", r"tables\[0\]\.results\[0\]\.score(\.value)?", "")
 _number_case("steps-negative", EXPERIMENT, "min: 7000", "min: -1", r"checkpoint_steps\.min", "", "-1")
 _number_case("steps-huge", EXPERIMENT, "max: 10000", "max: " + "1" * 40, r"checkpoint_steps\.max", "")
@@ -194,7 +200,7 @@ _number_case("explicit-int-tag-hex", MODEL, "count: 8\n", "count: !!int 0x8\n", 
 def _string_case(name: str, relative: str, old: str, new: str, field_name: str, expected: str = "(HTML|http)"):
     @case(name)
     def build(w: World) -> Expect:
-        line = w.edit(relative, old, new)
+        line = changed_line(w, relative, old, new)
         return Expect(["check", "catalog"], says=[field_error(relative, line, field_name, expected)])
 
 
@@ -504,7 +510,9 @@ def _(w: World) -> Expect:
             return [clean(v) for v in node]
         return node
 
-    path.write_text(json.dumps(clean(json.loads(path.read_text()))))
+    text = path.read_text()
+    head, _, body = text.partition("\n") if not text.startswith("{") else ("", "", text)
+    path.write_text((head + "\n" if head else "") + json.dumps(clean(json.loads(body))))
     return Expect(check_model(), says=[field_error(MODEL, 55, COUNT, "integer")])
 
 
@@ -791,7 +799,7 @@ def test_real_prompt_tokens_pass_and_markup_next_to_them_fails(tmp_path: Path) -
     w = World(tmp_path)
     # The real catalog (with <|im_start|>, </s>, <s> in its templates) passes...
     assert w.run("check", "catalog").returncode == 0
-    for token in ("<|system|>", "<eoh>", "<reserved_106>", "</s><s>", "<|endoftext|>", "a < b > c", "x<y"):
+    for token in ("<|system|>", "<eoh>", "<reserved_106>", "</s><s>", "<|endoftext|>", "a < b > c", "<0x0A>"):
         w.edit(RECIPE, "sep2: </s>", f"sep2: '{token}'")
         result = w.run("check", "catalog")
         assert result.returncode == 0, (token, result.stdout)

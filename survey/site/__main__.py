@@ -228,10 +228,36 @@ def _rebuild(args: argparse.Namespace, live: Live, stop: threading.Event, number
         print(f"rebuilt both languages in {time.monotonic() - started:.1f}s ({len(changed)} pages changed)", flush=True)
 
 
+SERVE_MARK = ".survey-serve"  # written into a --site-dir serve made, so a later serve knows it may clear it
+
+
+def _claim(site_dir: Path) -> str | None:
+    """Make `site_dir` ready for serve's builds, touching it only if serve made it; else say why not."""
+    if site_dir.exists() and not site_dir.is_dir():
+        return f"--site-dir {site_dir} is a file; expected a folder for the served builds"
+    if site_dir.is_dir():
+        entries = list(site_dir.iterdir())
+        builds = [e for e in entries if e.is_dir() and not e.is_symlink() and re.fullmatch(r"site-\d+", e.name)]
+        ours = (site_dir / SERVE_MARK).is_file() or len(builds) == len(entries)
+        if not ours:
+            return (f"--site-dir {site_dir} holds files serve did not make; not touching it"
+                    " (choose a new or empty folder, or remove it yourself)")
+        for build in builds:
+            shutil.rmtree(build)
+    try:
+        site_dir.mkdir(parents=True, exist_ok=True)
+        (site_dir / SERVE_MARK).write_text("made by python -m survey.site serve; its site-N folders are rebuilt at will\n")
+    except OSError as exc:
+        return f"--site-dir {site_dir}: cannot write there ({exc.strerror})"
+    return None
+
+
 def serve(args: argparse.Namespace) -> int:
+    problem = _claim(args.site_dir)
+    if problem:
+        print(f"survey.site serve: {problem}", file=sys.stderr)
+        return 2
     generate(args.root, args.out)
-    shutil.rmtree(args.site_dir, ignore_errors=True)
-    args.site_dir.mkdir(parents=True, exist_ok=True)
     number = [1]
     first = args.site_dir / "site-1"
     if build_site(args.out, first, strict=False):
