@@ -332,7 +332,8 @@ class Measure(Shorthand):
     # The largest value of each unit a card may give: far above any real figure (each class says
     # why), low enough that a slip of the keyboard is caught and every value renders.
     LIMITS: ClassVar[dict[str, float]] = {}
-    WHOLE: ClassVar[frozenset[str]] = frozenset()  # units counted in whole numbers
+    WHOLE: ClassVar[frozenset[str]] = frozenset()  # units counted in whole numbers, 1 and up
+    POSITIVE: ClassVar[bool] = True  # zero is no size, time or amount of compute (and has no logarithm)
     UNIT_ALIASES: ClassVar[dict[str, str]] = {}
     DEFAULT_UNIT: ClassVar[str | None] = None
     BILLION: ClassVar[str] = "B"
@@ -403,12 +404,13 @@ class Measure(Shorthand):
     def _in_range(self, key: str, number: Number | None) -> None:
         if number is None or self.unit is None:
             return
-        low = 1 if self.unit == "parameters" else 0
         high = self.LIMITS.get(self.unit, math.inf)
         if self.unit in self.WHOLE and number != int(number):
             raise expected(f"a whole number of {self.unit}, found {number}", at=(key,))
-        if number < low:
-            raise expected(f"at least {low} {self.unit}, found {_shown(number)}", at=(key,))
+        if self.unit in self.WHOLE and number < 1:
+            raise expected(f"at least 1 {self.unit}, found {_shown(number)}", at=(key,))
+        if self.POSITIVE and number <= 0:
+            raise expected(f"more than 0 {self.unit}, found {_shown(number)}", at=(key,))
         if number > high:
             raise expected(f"at most {_shown(high)} {self.unit}, found {_shown(number)}", at=(key,))
 
@@ -515,6 +517,7 @@ class Duration(Measure):
 class Money(Measure):
     UNITS = ("USD", "CNY")
     LIMITS = {"USD": 1e12, "CNY": 1e13}  # a trillion dollars: beyond any training run's cost
+    POSITIVE = False  # free is a price
     UNIT_ALIASES = {"$": "USD", "usd": "USD", "dollars": "USD", "cny": "CNY", "rmb": "CNY", "yuan": "CNY"}
 
     @classmethod
@@ -535,6 +538,7 @@ class Compute(Measure):
 class Percent(Measure):
     UNITS = ("percent",)
     LIMITS = {"percent": 1e4}  # scores relative to another model pass 100 (LLM Zoo reports 135.3%)
+    POSITIVE = False
     DEFAULT_UNIT = "percent"
     UNIT_ALIASES = {"%": "percent"}
 
