@@ -25,7 +25,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from survey.diagnostics import Diagnostic
 from survey.facts import CardFacts, facts_of
-from survey.files import Unreadable, placed, read_regular, write_atomically
+from survey.files import Unreadable, read_regular, write_atomically
 from survey.loader import MAX_CARD_BYTES, read_card
 from survey.positions import place
 from survey.rules import card_diagnostics, cross_diagnostics
@@ -65,7 +65,7 @@ def check_files(root: Path, files: list[Path], *, use_cache: bool = True) -> lis
     previous = _read(cache_path, key) if key else {}
     results: dict[str, FileResult] = {}
     for path in files:
-        name = str(placed(path))
+        name = str(path)  # the command line passes absolute paths, folders resolved (`files.placed`)
         try:
             raw = read_regular(path, MAX_CARD_BYTES)
         except Unreadable:

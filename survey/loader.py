@@ -197,6 +197,8 @@ def _kind_of(value: object) -> str:
 
 def screen(path: Path, data: object, limit: int = 20) -> list[Diagnostic]:
     """Problems of any value anywhere in the parsed data, each at its field (at most `limit`)."""
+    if not _suspect(data):
+        return []
     problems: list[Diagnostic] = []
     seen: set[int] = set()
     stack: list[tuple[object, Loc]] = [(data, ())]
@@ -239,6 +241,35 @@ def screen(path: Path, data: object, limit: int = 20) -> list[Diagnostic]:
         elif isinstance(node, str) and (text_problem := markup.problem(node)):
             report(loc, text_problem)
     return problems
+
+
+def _suspect(data: object) -> bool:
+    """Whether `screen` would find anything: the same tests without keeping paths, for speed."""
+    seen: set[int] = set()
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        kind = type(node)
+        if kind is dict or kind is list:
+            if id(node) in seen or depth >= MAX_DEPTH:
+                return True
+            seen.add(id(node))
+            if kind is list:
+                stack.extend((item, depth + 1) for item in node)
+                continue
+            for key, value in node.items():
+                if type(key) is not str or markup.problem(key):
+                    return True
+                stack.append((value, depth + 1))
+        elif kind is str:
+            if markup.problem(node):
+                return True
+        elif kind is float:
+            if not math.isfinite(node):
+                return True
+        elif kind is not int and kind is not bool and node is not None:
+            return True  # Ambiguous, or anything else a loader built
+    return False
 
 
 def validate(path: Path, data: dict, card_type: type[Card]) -> tuple[Card | None, list[Diagnostic]]:

@@ -30,7 +30,6 @@ would swallow a bare `</s>`) and no character references (`&lt;`, `&#60;`).
 from __future__ import annotations
 
 import re
-import unicodedata
 
 MAX_LENGTH = 10_000  # characters: 7x the longest string in the catalog; a longer one is not text to read
 
@@ -56,8 +55,13 @@ _DECLARATION = re.compile(r"<[!?][A-Za-z\-\[]")
 _AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.\-]{1,31}):[^\s<>]*>")
 _INLINE_LINK = re.compile(r"\]\(\s*<?([^)\s>]*)")
 _REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(\S*?)>?(?:\s|$)", re.MULTILINE)
-_LINK_OK = re.compile(r"^(?:https?://\S+|#\S*)$", re.IGNORECASE)
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# An address as `Url` fields take it: the characters RFC 3986 lets one hold unencoded, less the
+# quote, so nothing in it can end an HTML attribute or a Markdown link where a reader puts it.
+URL = re.compile(r"^https?://[A-Za-z0-9\-._~%!$&()*+,;=:@\[\]][A-Za-z0-9\-._~%!$&()*+,;=:@\[\]/?#]*$", re.IGNORECASE)
+_ANCHOR = re.compile(r"^#[\w\-.]*$")
+# C0 and C1 controls (Unicode category Cc) but tab and newline, and the bidi embeddings and isolates.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_ANY_RULE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069<\\]]")  # where a rule could apply
 
 # Prose only: what Markdown would read as raw HTML or a character reference.
 _TAG_LIKE = re.compile(r"</?[A-Za-z][^>\s]*|<[!?]")
@@ -67,11 +71,12 @@ _CODE_SPAN = re.compile(r"`[^`]*`")
 
 def problem(text: str) -> str | None:
     """What is wrong with `text` as reader-facing text ("expected …"), or None."""
+    if len(text) <= MAX_LENGTH and not _ANY_RULE.search(text):
+        return None  # no control character, tag, declaration or link: most strings, kept fast
     if len(text) > MAX_LENGTH:
         return f"expected text of at most {MAX_LENGTH} characters, found {len(text)}"
-    for char in text:
-        if char in _BIDI or (unicodedata.category(char) == "Cc" and char not in "\t\n"):
-            return f"expected text without control characters, found U+{ord(char):04X}"
+    if control := _CONTROL.search(text):
+        return f"expected text without control characters, found U+{ord(control.group()):04X}"
     if _DECLARATION.search(text):
         return "expected text without HTML, found an HTML comment or declaration (<!…> or <?…>)"
     for start in _TAG_START.finditer(text):
@@ -82,7 +87,7 @@ def problem(text: str) -> str | None:
         if token is None or (name in HTML_ELEMENTS and name not in TOKENS_LIKE_TAGS):
             return f"expected text without HTML tags, found {_snippet(text, start.start())!r}"
     for target in _link_targets(text):
-        if not _LINK_OK.match(target):
+        if not (URL.match(target) or _ANCHOR.match(target)):
             return f"expected links to http(s) addresses only, found a link to {target[:60]!r}"
     return None
 

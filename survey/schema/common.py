@@ -156,11 +156,8 @@ class Note(Localized):
 
 # --- urls and sources -----------------------------------------------------------------
 
-_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-
-
 def _check_url(value: Any) -> str:
-    if not isinstance(value, str) or not _URL.match(value.strip()):
+    if not isinstance(value, str) or not markup.URL.match(value.strip()):
         raise expected("an http:// or https:// address")
     return value.strip()
 
