@@ -84,8 +84,17 @@ def check_files(root: Path, files: list[Path], *, use_cache: bool = True) -> lis
         results[name] = FileResult(digest, facts, tuple(problems))
     cross = place(cross_diagnostics(result.facts for result in results.values() if result.facts is not None))
     if key and results != previous:
-        _write(cache_path, key, {name: result for name, result in results.items() if result.digest})
+        _write(cache_path, key, {name: result for name, result in results.items() if result.digest and _encodable(name)})
     return [d for result in results.values() for d in result.diagnostics] + cross
+
+
+def _encodable(name: str) -> bool:
+    """Whether a file name is text JSON can hold (a name of non-UTF-8 bytes is never cached)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _key() -> bytes | None:

@@ -18,7 +18,7 @@ from rich.console import Console
 
 from survey import export, schemas
 from survey.check import check_files
-from survey.diagnostics import Diagnostic
+from survey.diagnostics import Diagnostic, printable
 from survey.files import placed, write_atomically
 from survey.fmt import FormatError, formatted
 from survey.loader import SUFFIX, card_files, load_catalog, read_card, stray_files
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except UsageError as exc:
-        err.print(f"survey {args.command}: {exc}", markup=False)
+        err.print(printable(f"survey {args.command}: {exc}"), markup=False)
         return 2
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except OSError as exc:  # a path the command line named, in a state no check above foresaw
         where = f": {exc.filename}" if exc.filename else ""
-        err.print(f"survey {args.command}: {exc.strerror or exc}{where}", markup=False)
+        err.print(printable(f"survey {args.command}: {exc.strerror or exc}{where}"), markup=False)
         return 2
 
 
@@ -193,7 +193,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         raise UsageError(f"{path} exists already")
     _make_folder(folder)
     _write(path, template(args.kind, args.id))
-    out.print(f"wrote {path}; fill in every TODO, then run: python -m survey check {path}", markup=False)
+    out.print(printable(f"wrote {path}; fill in every TODO, then run: python -m survey check {path}"), markup=False)
     return 0
 
 
@@ -225,7 +225,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         err.print(diagnostic.render(cwd), markup=False, style="red")
     verb = "would reformat" if args.check else "reformatted"
     for path in changed:
-        out.print(f"{verb} {_rel(path, cwd)}", markup=False)
+        out.print(printable(f"{verb} {_rel(path, cwd)}"), markup=False)
     out.print(f"{len(paths)} cards, {len(changed)} {verb}, {len({d.path for d in broken})} not valid (left as they are)", markup=False)
     return 1 if broken or (args.check and changed) else 0
 

@@ -39,7 +39,8 @@ class Diagnostic:
         head = f"{where}: "
         if self.severity == "warning":
             head += "warning: "
-        return head + (f"{self.field}: " if self.field else "") + self.message
+        # A file name or key may hold a newline or an escape sequence: shown escaped, it forges no line.
+        return printable(head + (f"{self.field}: " if self.field else "") + self.message)
 
     def github(self, root: Path | None = None) -> str:
         """A GitHub Actions workflow command, so the problem shows on the pull request's line.
@@ -50,7 +51,7 @@ class Diagnostic:
         """
         level = "error" if self.severity == "error" else "warning"
         text = (f"{self.field}: " if self.field else "") + self.message
-        properties = {"file": _shown(self.path, root, printable=False)}
+        properties = {"file": _shown(self.path, root)}
         if self.line:
             properties.update(line=str(self.line), col=str(self.col))
         properties["title"] = self.rule
@@ -58,25 +59,29 @@ class Diagnostic:
         return f"::{level} {head}::{_escape_data(text)}"
 
 
+def printable(text: str, keep: str = "") -> str:
+    """`text` with every character a terminal would act on (but those in `keep`) written as an escape."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
+
+
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text, keep="\r\n").replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _shown(path: Path, root: Path | None, printable: bool = True) -> str:
-    """The path relative to `root` where it lies inside; control characters escaped for a terminal."""
-    text = path.as_posix()
+def _shown(path: Path, root: Path | None) -> str:
+    """The path relative to `root` where it lies inside (a symlinked card where it is linked)."""
     if root is not None:
         try:
-            text = placed(path).relative_to(os.path.realpath(root)).as_posix()
+            return placed(path).relative_to(os.path.realpath(root)).as_posix()
         except ValueError:
             pass
-    if printable and not text.isprintable():
-        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    return text
+    return path.as_posix()
 
 
 def dotted(loc: Loc) -> str:

@@ -227,6 +227,7 @@ _string_case("launch-iframe", RECIPE, "launch: torchrun", "launch: <iframe/src=x
 _string_case("name-escape-sequence", MODEL, "name: Alpaca", 'name: "Alpaca\\e[31m red"', "name", "control")
 _string_case("alias-bidi-override", MODEL, "aliases: [stanford-alpaca-7b]", 'aliases: [stanford-alpaca-7b, "\\u202Eevil"]', r"aliases\[1\]", "control")
 _string_case("huge-string", MODEL, "name: Alpaca", "name: '" + "x" * 200_000 + "'", "name", "at most")
+_string_case("url-breaks-out-of-an-attribute", MODEL, "repository: https://github.com/tatsu-lab/stanford_alpaca", "repository: 'https://github.com/x\"onmouseover=\"alert(1)'", r"links\.repository", "http")
 _string_case("deviation-topic-img", RECIPE, "topic: data", "topic: <img src=x onerror=alert(1)>", r"deviations\[0\]\.topic")
 
 
@@ -460,6 +461,35 @@ def _(w: World) -> Expect:
 def _(w: World) -> Expect:
     w.write("models/alpaca-copy.yaml", w.text(MODEL))
     return Expect(check_model(), says=[r"catalog/models/alpaca-copy\.yaml:2:\d+: id: expected the file name to be the id"])
+
+
+@case("file-name-not-utf8")
+def _(w: World) -> Expect:
+    (w.catalog / "models").joinpath(os.fsdecode(b"caf\xe9.yaml")).write_text("id: cafe\n")
+    return Expect(check_model(), says=[r"catalog/models/caf\\udce9\.yaml:1:1: name: expected a value"])
+
+
+@case("file-name-escape-sequence")
+def _(w: World) -> Expect:
+    w.write("models/red\x1b[31m.yaml", "id: red\n")
+    def check(w: World, result: subprocess.CompletedProcess) -> None:
+        assert "\x1b" not in result.stdout + result.stderr
+    return Expect(check_model(), says=[r"catalog/models/red\\x1b\[31m\.yaml"], check=check)
+
+
+@case("key-with-a-newline")
+def _(w: World) -> Expect:
+    line = w.edit(MODEL, "name: Alpaca", 'name: Alpaca\n"x\\n/tmp/other.yaml:1:1: forged": 1')
+    def check(w: World, result: subprocess.CompletedProcess) -> None:
+        assert not any(l.startswith("/tmp/other.yaml") for l in result.stdout.splitlines())
+    return Expect(check_model(), says=[rf"catalog/models/alpaca\.yaml:{line + 1}:\d+: .*unknown field"], check=check)
+
+
+@case("id-too-long")
+def _(w: World) -> Expect:
+    long = "a" * 150
+    w.write(f"models/{long}.yaml", w.text(MODEL).replace("id: alpaca\n", f"id: {long}\n"))
+    return Expect(check_model(), says=[rf"catalog/models/{long}\.yaml:2:\d+: id: expected an id of at most 100"])
 
 
 # --- the check cache -------------------------------------------------------------------------------
