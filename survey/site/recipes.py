@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 from survey.schema.common import Card
 from survey.site import text
-from survey.site.page import NOT_SEARCHED, Page, card_path, table
+from survey.site.page import Page, card_path, heading, table
 
 # What a deviation is about (the recipes' `topic`), in each language; others show as written, in code.
 TOPICS: dict[str, tuple[str, str]] = {
@@ -271,10 +271,10 @@ def section(page: Page, card: Card) -> list[str]:
     found = recipes_for(page, card)
     if not found:
         return []
-    out = [f"## {_w(page, 'section')}", "", _w(page, "section.intro"), ""]
+    out = [heading(2, _w(page, "section"), "recipes"), "", _w(page, "section.intro"), ""]
     for recipe in found:
         # searched on the recipe's own page, not again here
-        out += [f"### {page.link(recipe)}{NOT_SEARCHED}", "", page.inline(recipe.summary), ""]
+        out += [heading(3, page.link(recipe), f"recipe-{recipe.id}", searched=False), "", page.inline(recipe.summary), ""]
         rows = [
             [_w(page, "base"), base_line(page, recipe)],
             [_w(page, "data"), "<br>".join(line.removeprefix("- ") for line in data_lines(page, recipe))],
@@ -305,9 +305,11 @@ def section(page: Page, card: Card) -> list[str]:
 # --- the recipe's own page ---------------------------------------------------------------------
 
 
-def _h2(title: str, lines: list[str]) -> list[str]:
+def _h2(page: Page, key: str, lines: list[str], title: str | None = None) -> list[str]:
+    """A section titled with `_WORDS[key]` (or `title`), anchored at `#key`; nothing when it would be empty."""
     body = [line for line in lines if line is not None]
-    return [f"## {text.md_escape(title)}", "", *body, ""] if any(line.strip() for line in body) else []
+    shown = text.md_escape(title if title is not None else _w(page, key))
+    return [heading(2, shown, key), "", *body, ""] if any(line.strip() for line in body) else []
 
 
 def body(page: Page, recipe: Card) -> list[str]:
@@ -324,8 +326,8 @@ def body(page: Page, recipe: Card) -> list[str]:
         [label("hardware"), page.value(recipe, recipe.hardware)],
         [label("time"), page.value(recipe, recipe.time)],
     ]
-    out = _h2(site.word("facts"), [table([field, value], [[text.md_escape(k), v] for k, v in facts])])
-    out += _h2(_w(page, "commands"), [commands(page, recipe, full=True)])
+    out = _h2(page, "facts", [table([field, value], [[text.md_escape(k), v] for k, v in facts])], title=site.word("facts"))
+    out += _h2(page, "commands", [commands(page, recipe, full=True)])
 
     base = recipe.base
     shape = ", ".join(
@@ -344,8 +346,8 @@ def body(page: Page, recipe: Card) -> list[str]:
     base_lines = [table([field, value], [[text.md_escape(k), v] for k, v in base_rows])]
     if base.note:
         base_lines += ["", page.inline(base.note)]
-    out += _h2(_w(page, "base"), base_lines)
-    out += _h2(_w(page, "data"), data_lines(page, recipe))
+    out += _h2(page, "base", base_lines)
+    out += _h2(page, "data", data_lines(page, recipe))
 
     template = recipe.template
     lines = [f"{text.md_escape(label('name'))}: {_code(template.name)}{page.cite(recipe, template.source)}", ""]
@@ -353,7 +355,7 @@ def body(page: Page, recipe: Card) -> list[str]:
         lines += [f"**{text.md_escape(label('system'))}**", "", _pre(template.system, "sv-code sv-prompt"), ""]
     for key, body_text in template.text.items():
         lines += [f"**{text.md_escape(label('text'))}** {_code(key)}", "", _pre(body_text, "sv-code sv-prompt"), ""]
-    out += _h2(_w(page, "template"), lines)
+    out += _h2(page, "template", lines)
 
     tokenizer = recipe.tokenizer
     rows = [
@@ -366,11 +368,12 @@ def body(page: Page, recipe: Card) -> list[str]:
         [label("add_eos"), _plain(page, tokenizer.add_eos)],
         [label("tokenizer"), page.inline(tokenizer.note) if tokenizer.note else ""],
     ]
-    out += _h2(_w(page, "masking"), [table([field, value], [[text.md_escape(k), v] for k, v in rows if v])])
+    out += _h2(page, "masking", [table([field, value], [[text.md_escape(k), v] for k, v in rows if v])])
 
     hyper = hyperparameter_rows(page, recipe)
     out += _h2(
-        _w(page, "hyperparameters"),
+        page,
+        "hyperparameters",
         [table([field, value], hyper), "", f"{text.md_escape(label('source'))}: {page.cite(recipe, recipe.hyperparameters.source)}"]
         if recipe.hyperparameters.source
         else [table([field, value], hyper)],
@@ -378,8 +381,8 @@ def body(page: Page, recipe: Card) -> list[str]:
     distributed = [f"{text.md_escape(label('strategy'))}: {method_line(page, recipe)}"]
     if recipe.distributed.fsdp:
         distributed[0] += f" · {text.md_escape(label('fsdp'))}: {_code(recipe.distributed.fsdp)}"
-    out += _h2(_w(page, "config"), [*distributed, "", *config_blocks(page, recipe, collapsed=False)])
+    out += _h2(page, "config", [*distributed, "", *config_blocks(page, recipe, collapsed=False)])
     if recipe.launch:
-        out += _h2(_w(page, "launch"), [_pre(recipe.launch, "sv-code sv-prompt")])
-    out += _h2(_w(page, "deviations"), deviation_lines(page, recipe))
+        out += _h2(page, "launch", [_pre(recipe.launch, "sv-code sv-prompt")])
+    out += _h2(page, "deviations", deviation_lines(page, recipe))
     return out
