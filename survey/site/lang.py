@@ -92,6 +92,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "missing": ("缺少", "missing"),
     "yes": ("有", "yes"),
     "no": ("无", "no"),
+    # charts
+    "family.other": ("其他家族", "other families"),
+    "colour.by": ("颜色表示：", "Colour by:"),
+    "colour.family": ("基座家族", "base family"),
+    "colour.open": ("权重开源情况", "open weights"),
     # sharing and citing
     "site_name": ("小羊驼模型调研", "Small-alpaca survey"),
     "contributors": ("小羊驼模型调研的贡献者", "Small-alpaca survey contributors"),

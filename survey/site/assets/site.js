@@ -343,16 +343,15 @@
     document.addEventListener("click", function (event) {
       if (current && !figure.contains(event.target)) hide();
     });
-    var toggle = figure.parentElement.querySelector(".sv-colour-by");
-    if (toggle) {
-      each(toggle.querySelectorAll("input"), function (input) {
-        input.addEventListener("change", function () {
-          document.querySelectorAll(".sv-colourable").forEach(function (node) {
-            node.setAttribute("data-colour", input.value);
-          });
-        });
+  }
+
+  /* Colour the charts by base family or by openness of the weights. */
+  function setUpColourSwitch(form) {
+    each(form.querySelectorAll("input"), function (input) {
+      input.addEventListener("change", function () {
+        each(document.querySelectorAll(".sv-colourable"), function (node) { node.setAttribute("data-colour", input.value); });
       });
-    }
+    });
   }
 
   /* --- language links ------------------------------------------------------------------------- */
@@ -385,6 +384,7 @@
     });
     document.querySelectorAll(".sv-frame").forEach(setUpScrollCue);
     document.querySelectorAll("figure.sv-chart").forEach(setUpChart);
+    document.querySelectorAll("form.sv-colour-by").forEach(setUpColourSwitch);
     setUpLanguageLinks();
   }
 
