@@ -19,7 +19,11 @@ def render_card(site: Site, card: Card) -> tuple[str, str]:
     page = Page(site, card_path(card), own=card)
     body = _BODIES.get(card.KIND, _generic_body)(page, card)
     parts = [
-        share.front_matter(site.text(card.summary), updated=site.last_changed(card)) + heading(1, text.md_escape(site.name(card)), card.id),
+        share.front_matter(
+            site.text(card.summary),
+            updated=site.last_changed(card),
+            names=[card.name.zh, card.name.en or "", *card.aliases],
+        ) + heading(1, text.md_escape(site.name(card)), card.id),
         "",
         share.meta_line(page, card),
         "",

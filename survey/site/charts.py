@@ -382,7 +382,7 @@ def _figure(plot: Plot, ticks: list[tuple[float, str]], chart_id: str, band, pal
     wide, unlabelled = plot.svg(WIDE, ticks, band)
     narrow, _more = plot.svg(NARROW, ticks, band)
     figure = (
-        f'<figure class="sv-chart sv-colourable" id="{chart_id}" data-colour="family">'
+        f'<figure class="sv-chart sv-colourable" id="{chart_id}" data-colour="family" data-search-exclude>'
         f'<div class="sv-frame"><div class="sv-scroll">{wide}{narrow}</div></div>'
         f'<div class="sv-tip" hidden></div>{palette.legend()}'
         f"<figcaption>{esc(plot.title)}</figcaption></figure>"

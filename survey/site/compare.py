@@ -209,17 +209,17 @@ def render(site: Site) -> tuple[str, str]:
         attr_text = " ".join(f'{k}="{esc(v)}"' for k, v in attrs.items())
         rows.append(f"<tr {attr_text}>{tds}</tr>")
     counter = (
-        f'<p class="sv-count" aria-live="polite" data-template="{esc(w("shown"))} {{shown}} {esc(w("of"))} {{total}}">'
+        f'<p class="sv-count" aria-live="polite" data-search-exclude data-template="{esc(w("shown"))} {{shown}} {esc(w("of"))} {{total}}">'
         f"{esc(w('shown'))} {len(models)} {esc(w('of'))} {len(models)}</p>"
     )
     picker = (
-        f'<div class="sv-picker" data-max="{MAX_PICKS}" data-template="{esc(_w(lang, "picked"))}" data-data="{esc(DATA)}">'
+        f'<div class="sv-picker" data-search-exclude data-max="{MAX_PICKS}" data-template="{esc(_w(lang, "picked"))}" data-data="{esc(DATA)}">'
         f'<span class="sv-picked"></span> '
         f'<button type="button" class="md-button md-button--primary sv-side-show" disabled>{esc(_w(lang, "side.show"))}</button> '
         f'<button type="button" class="md-button sv-side-clear" disabled>{esc(_w(lang, "side.clear"))}</button></div>'
     )
     side = (
-        f'<section class="sv-side" hidden aria-label="{esc(_w(lang, "side.title"))}" '
+        f'<section class="sv-side" hidden data-search-exclude aria-label="{esc(_w(lang, "side.title"))}" '
         f'data-loading="{esc(_w(lang, "side.loading"))}" data-failed="{esc(_w(lang, "side.failed"))}" '
         f'data-field="{esc(_w(lang, "side.field"))}" data-sources="{esc(_w(lang, "sources"))}">'
         f'<div class="sv-side-head"><h2 id="side-by-side">{esc(_w(lang, "side.title"))}</h2>'
@@ -227,15 +227,15 @@ def render(site: Site) -> tuple[str, str]:
         f'<div class="sv-side-body sv-scroll"></div></section>'
     )
     html = (
-        f'<div class="sv-compare">\n<form class="sv-filters" onsubmit="return false">{"".join(filters)}'
+        f'<div class="sv-compare">\n<form class="sv-filters" onsubmit="return false" data-search-exclude>{"".join(filters)}'
         f'<button type="reset" class="md-button sv-reset">{esc(w("reset"))}</button></form>\n{counter}\n{picker}\n{side}\n'
-        f'<div class="sv-frame"><p class="sv-scroll-hint" hidden>{esc(_w(lang, "scroll"))} →</p>'
+        f'<div class="sv-frame" data-search-exclude><p class="sv-scroll-hint" hidden>{esc(_w(lang, "scroll"))} →</p>'
         f'<div class="sv-scroll sv-table-scroll" tabindex="0">'
         f'<table class="sv-table sv-sortable" id="sv-compare-table">'
         f"<thead><tr>{head}</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody></table></div></div>\n</div>"
     )
     intro = _w(lang, "intro")
-    body = share.front_matter(intro, hide=("navigation", "toc")) + f"# {_w(lang, 'title')} {{ #compare }}\n\n{intro}\n\n{html}\n"
+    body = share.front_matter(intro, hide=("navigation", "toc"), boost=0.5) + f"# {_w(lang, 'title')} {{ #compare }}\n\n{intro}\n\n{html}\n"
     return PATH, body
 
 

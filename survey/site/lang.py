@@ -99,6 +99,11 @@ _WORDS: dict[str, tuple[str, str]] = {
     "colour.open": ("权重开源情况", "open weights"),
     # sharing and citing
     "site_name": ("小羊驼模型调研", "Small-alpaca survey"),
+    "site_description": (
+        "开源“小羊驼”类大语言模型调研：LLaMA、Alpaca、Vicuna、ChatGLM-6B、MOSS、Dolly、BELLE 等，以数据形式保存，每个数值注明出处。",
+        "A survey of open \"small alpaca\" LLMs (LLaMA, Alpaca, Vicuna, ChatGLM-6B, MOSS, Dolly, BELLE…), kept as data with a source for every number.",
+    ),
+    "kind_page.description": ("目录中的全部{kind}，每个一行。", "Every card of this kind in the catalog: {kind}."),
     "contributors": ("小羊驼模型调研的贡献者", "Small-alpaca survey contributors"),
     "last_changed": ("最后修改", "Last changed"),
     "edit_card": ("编辑此卡片", "Edit this card"),

@@ -13,7 +13,7 @@ from survey import export
 from survey.loader import Catalog, load_catalog
 from survey.site import cards, charts, compare, health, history, home, search, tree
 from survey.site.lang import LANGS
-from survey.site.page import KIND_ORDER, Site, kind_index, kinds
+from survey.site.page import KIND_ORDER, Site, heading, kind_index, kinds
 
 ASSETS = Path(__file__).parent / "assets"
 OUT = Path("docs/generated")
@@ -49,7 +49,7 @@ def pages(
         if not catalog.of(kind):  # keep the nav's links valid while a kind has no cards yet
             path = kind_index(catalog, kind)
             empty = "目录中还没有这类卡片。" if lang == "zh" else "The catalog has no cards of this kind yet."
-            files.setdefault(path, f"# {site.word('kind.' + kind)}\n\n{empty}\n")
+            files.setdefault(path, f"{heading(1, site.word('kind.' + kind), path.split('/')[0])}\n\n{empty}\n")
     files["downloads/catalog.json"] = export.catalog_json(catalog)
     files["downloads/models.csv"] = export.models_csv(catalog)
     for path in schema_files:

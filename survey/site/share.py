@@ -13,14 +13,28 @@ from survey.site.page import Page, card_path, heading, url_of
 DESCRIPTION_CHARS = 160  # what search engines show of a description
 
 
-def front_matter(description: str = "", hide: tuple[str, ...] = (), updated: str | None = None) -> str:
+def front_matter(
+    description: str = "",
+    hide: tuple[str, ...] = (),
+    updated: str | None = None,
+    names: list[str] | None = None,
+    boost: float | None = None,
+) -> str:
     """YAML front matter (written as JSON values, which YAML reads as they are). The description is plain
-    text here; theme/main.html escapes it into the page's meta tags; `updated` goes into the sitemap."""
+    text here; theme/main.html escapes it into the page's meta tags; `updated` goes into the sitemap.
+
+    `names` (a card's names and aliases) become the page's search tags, which Material's search weighs
+    above titles, so a search for a name or an alias (羊驼, 小羊驼) finds that card first; no tags plugin
+    is used, so they are not shown. `boost` scales the page in search (navigation pages list every name)."""
     lines = []
     if description:
         lines.append(f"description: {json.dumps(_clip(text.plain(description)), ensure_ascii=False)}")
     if updated:
         lines.append(f"updated: {json.dumps(updated)}")
+    if names:
+        lines.append(f"tags: {json.dumps(list(dict.fromkeys(n for n in names if n)), ensure_ascii=False)}")
+    if boost is not None:
+        lines.append(f"search: {json.dumps({'boost': boost})}")
     if hide:
         lines.append(f"hide: {json.dumps(list(hide))}")
     return "---\n" + "\n".join(lines) + "\n---\n\n" if lines else ""

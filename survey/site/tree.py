@@ -109,7 +109,7 @@ def svg(site: Site, page: Page) -> str:
         )
     hint = "左右滑动查看完整的树" if site.lang == "zh" else "Scroll sideways for the whole tree"
     return (
-        f'<figure class="sv-chart sv-tree" id="sv-family-tree"><div class="sv-frame">'
+        f'<figure class="sv-chart sv-tree" id="sv-family-tree" data-search-exclude><div class="sv-frame">'
         f'<p class="sv-scroll-hint" hidden>{esc(hint)} →</p><div class="sv-scroll">'
         f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
         f'aria-label="{esc("家族树" if site.lang == "zh" else "Family tree")}" xmlns="http://www.w3.org/2000/svg">'

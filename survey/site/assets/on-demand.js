@@ -10,7 +10,12 @@
       link's address. The page's hreflang links name the same page in each language on the published site
       (theme/main.html), where no sitemap lies and, when previewing, another host. Only a language root's
       own sitemap is fetched; the others are answered as failed without a request, which the bundle
-      already treats as "no sitemap". */
+      already treats as "no sitemap".
+   3. Chinese queries. The worker cuts each run of Chinese characters in a query into words it has in its
+      index, but its loop never tries the run's last character: 小羊驼 becomes 小, 低秩适配 becomes 低 + 秩,
+      whatever the index holds. A query message ({type: 2, data: "…"}) therefore gets one more character
+      after each run, 〇, which no word in the index ends with, so the run is cut in full and the extra
+      character itself is never searched for (unless nothing in the run matches at all). */
 (function () {
   "use strict";
 
@@ -83,7 +88,11 @@
     this.listeners = this.listeners.filter(function (l) { return l[0] !== type || l[1] !== listener; });
     if (this.real) this.real.removeEventListener(type, listener, options);
   };
+  var QUERY = 2, HAN = /\p{sc=Han}+/gu, END = "\u3007";
   LateWorker.prototype.postMessage = function (message, transfer) {
+    if (message && message.type === QUERY && typeof message.data === "string") {
+      message = { type: QUERY, data: message.data.replace(HAN, function (run) { return run + END; }) };
+    }
     if (this.real) this.real.postMessage(message, transfer); else this.queue.push([message, transfer]);
   };
   LateWorker.prototype.terminate = function () {

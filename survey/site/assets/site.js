@@ -121,6 +121,25 @@
     update();
   }
 
+  /* Material wraps each Markdown table in a box that scrolls sideways; give it the same frame and cue. */
+  var HINT = { zh: "左右滑动查看更多列", en: "Scroll sideways for more columns" };
+  function frameTables() {
+    var lang = (document.documentElement.lang || "en").slice(0, 2) === "zh" ? "zh" : "en";
+    each(document.querySelectorAll(".md-typeset__scrollwrap"), function (box) {
+      if (box.closest(".sv-frame")) return;
+      var frame = document.createElement("div");
+      frame.className = "sv-frame";
+      var hint = document.createElement("p");
+      hint.className = "sv-scroll-hint";
+      hint.hidden = true;
+      hint.textContent = HINT[lang] + " →";
+      box.parentNode.insertBefore(frame, box);
+      frame.appendChild(hint);
+      frame.appendChild(box);
+      box.classList.add("sv-scroll");
+    });
+  }
+
   /* --- the comparison ------------------------------------------------------------------------- */
 
   function setUpCompare(root) {
@@ -382,6 +401,7 @@
     document.querySelectorAll("table.sv-sortable").forEach(function (table) {
       if (!table.closest(".sv-compare")) setUpSorting(table);
     });
+    frameTables();
     document.querySelectorAll(".sv-frame").forEach(setUpScrollCue);
     document.querySelectorAll("figure.sv-chart").forEach(setUpChart);
     document.querySelectorAll("form.sv-colour-by").forEach(setUpColourSwitch);
