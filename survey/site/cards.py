@@ -11,6 +11,10 @@ from survey.schema.common import Card, Links, RefTo
 from survey.site import recipes, share, text
 from survey.site.page import Page, Site, _markers, card_path, heading, table
 
+# The survey is about models (and the projects that released them): where a search matches several cards
+# equally, as "Alpaca" matches the model, its data set and the experiments trained on it, these come first.
+SEARCH_BOOST = {"model": 3.0, "project": 2.0}
+
 # Fields every card has, or that a dedicated section prints.
 _COMMON = ("id", "name", "summary", "aliases", "notes", "sources")
 
@@ -23,6 +27,7 @@ def render_card(site: Site, card: Card) -> tuple[str, str]:
             site.text(card.summary),
             updated=site.last_changed(card),
             names=[card.name.zh, card.name.en or "", *card.aliases],
+            boost=SEARCH_BOOST.get(card.KIND),
         ) + heading(1, text.md_escape(site.name(card)), card.id),
         "",
         share.meta_line(page, card),
@@ -297,7 +302,7 @@ def _experiment_body(page: Page, experiment: Card) -> list[str]:
         out += [
             heading(2, page.site.label("system_prompt"), "system_prompt"),
             "",
-            f'<pre class="sv-prompt"><code>{text.html_escape(experiment.system_prompt)}</code></pre>',
+            text.fenced(experiment.system_prompt, css="sv-prompt"),
             "",
         ]
     if experiment.outcome:

@@ -2,8 +2,9 @@
 deviations, the `python -m reproduce` commands), and a shorter section on the page of the model or
 experiment a recipe reproduces.
 
-Configs and prompt templates are shown verbatim in <pre> blocks, HTML-escaped here (mkdocs leaves raw
-HTML blocks alone), so nothing a card holds can become markup.
+Configs, commands and prompt templates are shown verbatim in fenced code blocks (highlighted, with a copy
+button; the highlighter escapes them, so nothing a card holds can become markup). A config longer than
+`FOLDED_LINES` starts folded.
 """
 
 from __future__ import annotations
@@ -112,8 +113,11 @@ def _code(value: object) -> str:
     return f"<code>{text.html_escape(str(value))}</code>"
 
 
-def _pre(content: str, css: str = "sv-code") -> str:
-    return f'<pre class="{css}"><code>{text.html_escape(content)}</code></pre>'
+FOLDED_LINES = 12
+
+
+def _block(content: str, language: str = "text", css: str | None = None) -> str:
+    return text.fenced(content, language, css=css)
 
 
 def _plain(page: Page, value: object) -> str:
@@ -232,15 +236,13 @@ def config_blocks(page: Page, recipe: Card, collapsed: bool) -> list[str]:
     lines = []
     for title, body, source in out:
         cite = page.cite(recipe, source)
-        if collapsed:
-            lines += [
-                f'<details class="sv-config"><summary>{text.html_escape(title)}</summary>{_pre(body)}</details>',
-                "",
-            ]
+        if collapsed or body.count("\n") >= FOLDED_LINES:
+            # pymdownx.details: "???" starts closed; its content is indented four spaces
+            lines += [f'??? note "{text.md_escape(title)}"', "", text.fenced(body, "json", indent="    "), ""]
             if cite:
                 lines += [f"{text.md_escape(page.site.label('source'))}: {cite}", ""]
         else:
-            lines += [f"**{text.md_escape(title)}**{cite}", "", _pre(body), ""]
+            lines += [f"**{text.md_escape(title)}**{cite}", "", _block(body, "json"), ""]
     return lines
 
 
@@ -260,7 +262,7 @@ def commands(page: Page, recipe: Card, full: bool) -> str:
         rows += [(f"python -m reproduce {rid} --dry-run", "cmd.dry"), (f"python -m reproduce {rid} --smoke", "cmd.smoke")]
     rows.append((f"python -m reproduce {rid}", "cmd.run"))
     body = "\n".join(f"# {_w(page, key)}\n{command}" for command, key in rows)
-    return _pre(body, "sv-code sv-commands")
+    return _block(body, "sh")
 
 
 # --- on a model's (or experiment's) page ----------------------------------------------------------
@@ -352,9 +354,9 @@ def body(page: Page, recipe: Card) -> list[str]:
     template = recipe.template
     lines = [f"{text.md_escape(label('name'))}: {_code(template.name)}{page.cite(recipe, template.source)}", ""]
     if template.system:
-        lines += [f"**{text.md_escape(label('system'))}**", "", _pre(template.system, "sv-code sv-prompt"), ""]
+        lines += [f"**{text.md_escape(label('system'))}**", "", _block(template.system, css="sv-prompt"), ""]
     for key, body_text in template.text.items():
-        lines += [f"**{text.md_escape(label('text'))}** {_code(key)}", "", _pre(body_text, "sv-code sv-prompt"), ""]
+        lines += [f"**{text.md_escape(label('text'))}** {_code(key)}", "", _block(body_text, css="sv-prompt"), ""]
     out += _h2(page, "template", lines)
 
     tokenizer = recipe.tokenizer
@@ -383,6 +385,6 @@ def body(page: Page, recipe: Card) -> list[str]:
         distributed[0] += f" · {text.md_escape(label('fsdp'))}: {_code(recipe.distributed.fsdp)}"
     out += _h2(page, "config", [*distributed, "", *config_blocks(page, recipe, collapsed=False)])
     if recipe.launch:
-        out += _h2(page, "launch", [_pre(recipe.launch, "sv-code sv-prompt")])
+        out += _h2(page, "launch", [_block(recipe.launch, "sh", css="sv-prompt")])
     out += _h2(page, "deviations", deviation_lines(page, recipe))
     return out

@@ -159,10 +159,12 @@ def plain(text: str) -> str:
     return _INLINE.sub(strip, flat)
 
 
-def fenced(code: str, language: str = "text", indent: str = "") -> str:
+def fenced(code: str, language: str = "text", indent: str = "", css: str | None = None) -> str:
     """A fenced code block (pymdownx.superfences) holding `code` verbatim: the highlighter escapes it, and the
-    fence is longer than any run of backticks inside, so nothing in `code` can close it early."""
+    fence is longer than any run of backticks inside, so nothing in `code` can close it early. `css` is an
+    extra class on the block."""
     longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
     fence = "`" * max(3, longest + 1)
-    lines = [f"{fence}{language}", *code.splitlines(), fence]
+    opening = f"{fence} {{ .{language} .{css} }}" if css else f"{fence}{language}"
+    lines = [opening, *code.splitlines(), fence]
     return "\n".join(indent + line if line else line for line in lines)
