@@ -303,7 +303,9 @@ def _importance(site: Site) -> dict[str, int]:
 
 
 def _priority(model, subject_ids: set[str], weight: dict[str, int]) -> tuple:
-    return (model.id not in subject_ids, -weight.get(model.id, 0), model.released.date, model.id)
+    """Labels are placed in this order: the models the survey introduces, its other subjects, then the
+    rest, better-known (more often a base) first."""
+    return (model.id not in facts.KEY_MODELS, model.id not in subject_ids, -weight.get(model.id, 0), model.released.date, model.id)
 
 
 def timeline(site: Site, page: Page, palette: Palette, window: tuple[float, float] | None = None) -> tuple[str, list]:

@@ -57,13 +57,18 @@ def _w(lang: str, key: str) -> str:
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
+_BREAKS_INSIDE = re.compile(r"[-/–_.]")
+
+
 def words_html(name: str) -> str:
-    """A name as HTML that a line may break only between words: each word without Chinese characters in
-    it is kept whole ("Linly-ChatFlow", "BSD-3-Clause"); Chinese text still breaks between characters."""
+    """A name as HTML that a line may break only between words: a word a browser would otherwise break at
+    a hyphen or a slash is kept whole ("Linly-ChatFlow", "BSD-3-Clause"); Chinese text still breaks between
+    characters."""
     parts = []
     for word_ in name.split():
         shown = esc(word_)
-        parts.append(shown if _CJK.search(word_) else f'<span class="sv-word">{shown}</span>')
+        whole = _BREAKS_INSIDE.search(word_) and not _CJK.search(word_)
+        parts.append(f'<span class="sv-word">{shown}</span>' if whole else shown)
     return " ".join(parts)
 
 

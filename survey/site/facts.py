@@ -6,6 +6,26 @@ from survey.loader import Catalog
 from survey.schema.common import Measure
 
 
+# The models the survey introduces one by one (its section 重要羊驼大模型简介, in its order), and BELLE,
+# which the home page's prose names too: the home page leads into them and the charts label them first.
+# Ids missing from a catalog are skipped.
+KEY_MODELS = (
+    "llama",
+    "chatglm-6b",
+    "alpaca",
+    "alpaca-lora",
+    "vicuna",
+    "gpt4all",
+    "chatyuan",
+    "dolly",
+    "chinese-llama",
+    "belle",
+    "koala",
+    "baize",
+    "moss-moon-003-sft",
+)
+
+
 _SUFFIXES = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
 
 

@@ -121,23 +121,6 @@ The [catalog health](health.md) page lists the cards that still lack fields or s
 """,
 }
 
-# The models the survey introduces one by one (its section 重要羊驼大模型简介, in its order), and BELLE,
-# which the home page's prose names too. Ids missing from a catalog are skipped.
-KEY_MODELS = (
-    "llama",
-    "chatglm-6b",
-    "alpaca",
-    "alpaca-lora",
-    "vicuna",
-    "gpt4all",
-    "chatyuan",
-    "dolly",
-    "chinese-llama",
-    "belle",
-    "koala",
-    "baize",
-    "moss-moon-003-sft",
-)
 
 
 def home(site: Site) -> tuple[str, str]:
@@ -164,7 +147,7 @@ def key_models(page: Page) -> str:
     """A grid of cards, one per key model: name, organization, date, sizes, open weights, summary."""
     site = page.site
     items = []
-    for model_id in KEY_MODELS:
+    for model_id in facts.KEY_MODELS:
         model = site.catalog.get("model", model_id)
         if model is None:
             continue

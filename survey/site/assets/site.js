@@ -35,8 +35,8 @@
       if (x === null && y === null) return a.svOrder - b.svOrder;
       if (x === null) return 1;   /* unknown values sink, whichever the direction */
       if (y === null) return -1;
-      var c = x < y ? -1 : x > y ? 1 : a.svOrder - b.svOrder;
-      return direction === "ascending" ? c : -c;
+      if (x === y) return a.svOrder - b.svOrder;  /* ties keep the catalog's order either way */
+      return (x < y ? -1 : 1) * (direction === "ascending" ? 1 : -1);
     });
     rows.forEach(function (row) { body.appendChild(row); });
   }
