@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -453,3 +454,45 @@ def test_home_leads_into_the_key_models(visit, catalog) -> None:
     links = page.eval_on_selector_all(".sv-cards a.sv-card-title", "as => as.map(a => a.getAttribute('href'))")
     assert links == [url_of(card_path(catalog.get("model", m))) for m in facts.KEY_MODELS if catalog.get("model", m)]
     assert page.locator(".sv-cards").bounding_box()["y"] < 1500  # before the conclusions, near the top
+
+
+# --- card text in the new places: head tags, search tags, BibTeX, the side-by-side data ----------------
+
+
+def test_card_text_is_escaped_in_the_head_and_the_side_by_side_view(tmp_path: Path, browser) -> None:
+    from tests.conftest import CARDS, write_catalog
+
+    awkward = 'Tiny "Chat" & a<b \'q\''  # no whole tag: the schema refuses those
+    cards = dict(CARDS)
+    cards["models/tiny-chat.yaml"] = (
+        CARDS["models/tiny-chat.yaml"]
+        .replace("name: Tiny Chat", f"name: {json.dumps(awkward)}")
+        .replace("An instruction model.", 'An "instruction" model & more > less.')
+    )
+    root = write_catalog(tmp_path / "catalog", cards)
+    site = tmp_path / "site"
+    command = [sys.executable, "-m", "survey.site", "--root", str(root), "--out", str(tmp_path / "generated"), "build", "--site-dir", str(site)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    head = (site / "en/models/tiny-chat/index.html").read_text("utf-8").split("</head>")[0]
+    assert '<meta name="description" content="An &#34;instruction&#34; model &amp; more &gt; less.">' in head
+    assert "<title>Tiny &#34;Chat&#34; &amp; a&lt;b &#39;q&#39; - Small-alpaca survey</title>" in head
+    assert '<meta property="og:title" content="Tiny &#34;Chat&#34; &amp; a&lt;b &#39;q&#39;">' in head
+    assert "a<b" not in head
+    body = (site / "en/models/tiny-chat/index.html").read_text("utf-8")
+    assert "a<b" not in body and "\\&amp;" in body  # BibTeX's \& for "&", HTML-escaped inside the code block
+    port = subprocess.Popen([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(site)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = port.stdout.readline()
+        address = re.search(r"port (\d+)", line).group(1)
+        context = browser.new_context(viewport=DESKTOP)
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{address}/en/compare/?pick=base-lm,tiny-chat&view=side", wait_until="networkidle")
+        page.wait_for_selector(".sv-side-table")
+        assert page.locator(".sv-side-table b").count() == 0
+        assert awkward in page.inner_text(".sv-side-table thead")
+        context.close()
+    finally:
+        port.terminate()
+        port.wait(timeout=10)
