@@ -3,6 +3,10 @@ command (`python -m survey.site build`), served by a plain HTTP server in a proc
 opened in Debian's chromium through Playwright with every console error and every request recorded.
 
 Without Playwright or /usr/bin/chromium the browser tests are skipped (`make test` installs both).
+
+Test modules import these fixtures, so pytest holds one definition per module: the site and its server
+are kept in `_SHARED` to be built and started once for all of them, and the browser is per module
+(Playwright's sync API runs one at a time).
 """
 
 from __future__ import annotations
@@ -28,16 +32,21 @@ DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
+_SHARED: dict[str, object] = {}
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("mkdocs")
     pytest.importorskip("material")
-    site = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [sys.executable, "-m", "survey.site", "build", "--site-dir", str(site)], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return site
+    if "built" not in _SHARED:
+        site = tmp_path_factory.mktemp("site")
+        result = subprocess.run(
+            [sys.executable, "-m", "survey.site", "build", "--site-dir", str(site)], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        _SHARED["built"] = site
+    return _SHARED["built"]
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +62,9 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def server(built: Path):
+    if "server" in _SHARED:
+        yield _SHARED["server"]
+        return
     # A separate process: the test process may hold heavy libraries (torch, DeepSpeed) from earlier tests.
     port = _free_port()
     process = subprocess.Popen(
@@ -67,12 +79,14 @@ def server(built: Path):
             break
         except OSError:
             time.sleep(0.1)
+    _SHARED["server"] = url
     yield url
+    _SHARED.pop("server")
     process.terminate()
     process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     playwright = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
