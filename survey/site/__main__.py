@@ -130,7 +130,7 @@ def _snapshot(*roots: Path) -> dict[Path, float]:
         if root.is_file():
             found[root] = root.stat().st_mtime
         elif root.is_dir():
-            found.update({p: p.stat().st_mtime for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".css", ".js")})
+            found.update({p: p.stat().st_mtime for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".css", ".js", ".html", ".xml")})
     return found
 
 
@@ -213,7 +213,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 def _rebuild(args: argparse.Namespace, live: Live, stop: threading.Event, number: list[int]) -> None:
     """Re-render, and rebuild both languages, whenever a card (or the site config) changes."""
-    watched = (args.root, Path(CONFIGS["zh"]), Path(CONFIGS["en"]), render.ASSETS)
+    watched = (args.root, Path(CONFIGS["zh"]), Path(CONFIGS["en"]), render.ASSETS, render.THEME)
     seen = _snapshot(*watched)
     while not stop.wait(0.4):
         if _snapshot(*watched) == seen:

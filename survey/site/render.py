@@ -16,6 +16,7 @@ from survey.site.lang import LANGS
 from survey.site.page import KIND_ORDER, Site, heading, kind_index, kinds
 
 ASSETS = Path(__file__).parent / "assets"
+THEME = Path(__file__).parent / "theme"  # Material template overrides (theme.custom_dir in mkdocs.yml)
 OUT = Path("docs/generated")
 # jieba's user dictionary for the search index, next to the two languages' pages (see mkdocs.yml).
 SEARCH_WORDS = "search-words.txt"
