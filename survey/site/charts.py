@@ -146,11 +146,15 @@ class _Drawing:
         Returns {dot index: (x, y, text-anchor)}; a label with no free spot is left out (its dot keeps the
         name as a hover title and a tap label, and the page lists it under the chart)."""
         f = self.f
-        taken = [(px - R, py - R, px + R, py + R) for px, py in where]
+        taken = _Boxes()
+        for px, py in where:
+            taken.add((px - R, py - R, px + R, py + R))
         placed: dict[int, tuple[float, float, str]] = {}
         wanted = sorted((i for i, d in enumerate(self.plot.dots) if d.show_label), key=lambda i: (self.plot.dots[i].priority, i))
         for index in wanted:
             px, py = where[index]
+            if taken.crowded(px, py):
+                continue
             width = text_width(self.plot.dots[index].label)
             for dx, dy, anchor in CANDIDATES:
                 x, y = px + dx, py + dy
@@ -158,9 +162,9 @@ class _Drawing:
                 box = (left - 1, y - FONT + 2, left + width + 1, y + 3)
                 if box[0] < f.left + 2 or box[2] > f.width - 2 or box[1] < 0 or box[3] > f.height - f.bottom:
                     continue
-                if any(_overlap(box, other) for other in taken):
+                if taken.hits(box):
                     continue
-                taken.append(box)
+                taken.add(box)
                 placed[index] = (x, y, anchor)
                 break
         return placed
@@ -185,13 +189,40 @@ class _Drawing:
             f'<svg class="sv-{self.f.name}" viewBox="0 0 {self.f.width} {self.f.height}" role="img" '
             f'aria-label="{esc(self.plot.title)}" xmlns="http://www.w3.org/2000/svg">{body}</svg>'
         )
-        shown = {id(d.key) for i, d in enumerate(self.plot.dots) if i in placed}
+        listed = {id(d.key) for i, d in enumerate(self.plot.dots) if i in placed}
         unlabelled = []
         for i in sorted(i for i, d in enumerate(self.plot.dots) if d.show_label and i not in placed):
             key = self.plot.dots[i].key
-            if id(key) not in shown and key not in unlabelled:
+            if id(key) not in listed:
+                listed.add(id(key))
                 unlabelled.append(key)
         return svg, unlabelled
+
+
+class _Boxes:
+    """The boxes already taken on a chart, filed by grid cell, so that checking a new label looks only at
+    its neighbours (a thousand-model catalog has thousands of dots)."""
+
+    CELL = 48.0
+
+    def __init__(self) -> None:
+        self.cells: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+
+    def _keys(self, box: tuple[float, float, float, float]):
+        for gx in range(math.floor(box[0] / self.CELL), math.floor(box[2] / self.CELL) + 1):
+            for gy in range(math.floor(box[1] / self.CELL), math.floor(box[3] / self.CELL) + 1):
+                yield gx, gy
+
+    def crowded(self, x: float, y: float, limit: int = 60) -> bool:
+        """Whether the cell around a point is so full that no label could find room in it."""
+        return len(self.cells.get((math.floor(x / self.CELL), math.floor(y / self.CELL)), ())) > limit
+
+    def hits(self, box: tuple[float, float, float, float]) -> bool:
+        return any(_overlap(box, other) for key in self._keys(box) for other in self.cells.get(key, ()))
+
+    def add(self, box: tuple[float, float, float, float]) -> None:
+        for key in self._keys(box):
+            self.cells.setdefault(key, []).append(box)
 
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:

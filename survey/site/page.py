@@ -76,6 +76,7 @@ class Site:
     referrers: dict[tuple[str, str], list[tuple[Card, tuple]]] = field(default_factory=dict)
     terms: dict[str, str] = field(default_factory=dict)
     updated: dict[Path, str] = field(default_factory=dict)
+    _sorted: dict[str, list[Card]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         refs: dict[tuple[str, str], list[tuple[Card, tuple]]] = defaultdict(list)
@@ -121,7 +122,10 @@ class Site:
         return self.text(card.name)
 
     def sorted_cards(self, kind: str) -> list[Card]:
-        return sorted(self.catalog.of(kind), key=lambda c: c.id)
+        """The kind's cards by id (kept: pages ask for them over and over; the catalog does not change)."""
+        if kind not in self._sorted:
+            self._sorted[kind] = sorted(self.catalog.of(kind), key=lambda c: c.id)
+        return list(self._sorted[kind])
 
     def source_file(self, card: Card) -> Path | None:
         entry = self.catalog.cards.get(card.KIND, {}).get(card.id)
