@@ -411,12 +411,13 @@ def scaling(site: Site, page: Page, palette: Palette) -> tuple[str, list, list]:
 
 def _figure(plot: Plot, ticks: list[tuple[float, str]], chart_id: str, band, palette: Palette) -> tuple[str, list]:
     """Both frames in one figure; the models unlabelled in the wide one (the phone's may leave out more,
-    which the tap label covers)."""
+    which the tap label covers). Between a phone's width and the wide frame's, the wide one scrolls."""
     wide, unlabelled = plot.svg(WIDE, ticks, band)
     narrow, _more = plot.svg(NARROW, ticks, band)
+    hint = esc(palette.site.word("scroll.chart"))
     figure = (
         f'<figure class="sv-chart sv-colourable" id="{chart_id}" data-colour="family" data-search-exclude>'
-        f'<div class="sv-frame"><div class="sv-scroll">{wide}{narrow}</div></div>'
+        f'<div class="sv-frame"><p class="sv-scroll-hint" hidden>{hint} →</p><div class="sv-scroll">{wide}{narrow}</div></div>'
         f'<div class="sv-tip" hidden></div>{palette.legend()}'
         f"<figcaption>{esc(plot.title)}</figcaption></figure>"
     )

@@ -45,7 +45,6 @@ _WORDS = {
     "side.loading": ("正在载入……", "Loading…"),
     "side.failed": ("载入失败。", "Could not load the data."),
     "scroll": ("左右滑动查看更多列", "Scroll sideways for more columns"),
-    "sources": ("来源", "Sources"),
 }
 
 
@@ -226,7 +225,7 @@ def render(site: Site) -> tuple[str, str]:
     side = (
         f'<section class="sv-side" hidden data-search-exclude aria-label="{esc(_w(lang, "side.title"))}" '
         f'data-loading="{esc(_w(lang, "side.loading"))}" data-failed="{esc(_w(lang, "side.failed"))}" '
-        f'data-field="{esc(_w(lang, "side.field"))}" data-sources="{esc(_w(lang, "sources"))}">'
+        f'data-field="{esc(_w(lang, "side.field"))}">'
         f'<div class="sv-side-head"><h2 id="side-by-side">{esc(_w(lang, "side.title"))}</h2>'
         f'<button type="button" class="md-button sv-side-close">{esc(_w(lang, "side.close"))}</button></div>'
         f'<div class="sv-side-body sv-scroll"></div></section>'

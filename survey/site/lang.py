@@ -94,6 +94,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "no": ("无", "no"),
     # charts
     "family.other": ("其他家族", "other families"),
+    "scroll.chart": ("左右滑动查看完整的图", "Scroll sideways for the whole chart"),
     "colour.by": ("颜色表示：", "Colour by:"),
     "colour.family": ("基座家族", "base family"),
     "colour.open": ("权重开源情况", "open weights"),

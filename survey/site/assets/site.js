@@ -55,20 +55,6 @@
     each(table.tBodies[0].rows, function (row, i) { row.svOrder = i; });
   }
 
-  /* Any sortable table other than the comparison (which keeps its state in the address). */
-  function setUpSorting(table) {
-    numberRows(table);
-    each(table.tHead.rows[0].cells, function (th, index) {
-      var button = th.querySelector(".sv-sort");
-      if (!button) return;
-      if (!th.getAttribute("data-key")) th.setAttribute("data-key", "c" + index);
-      button.addEventListener("click", function () {
-        var next = th.getAttribute("aria-sort") === "ascending" ? "descending" : "ascending";
-        setSort(table, th.getAttribute("data-key"), next);
-      });
-    });
-  }
-
   /* --- scroll cues ---------------------------------------------------------------------------- */
 
   /* A frame (.sv-frame) around something that scrolls sideways (.sv-scroll): shadows on the sides where
@@ -398,9 +384,6 @@
 
   function start() {
     document.querySelectorAll(".sv-compare").forEach(setUpCompare);
-    document.querySelectorAll("table.sv-sortable").forEach(function (table) {
-      if (!table.closest(".sv-compare")) setUpSorting(table);
-    });
     frameTables();
     document.querySelectorAll(".sv-frame").forEach(setUpScrollCue);
     document.querySelectorAll("figure.sv-chart").forEach(setUpChart);
