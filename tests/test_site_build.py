@@ -8,40 +8,15 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
-from survey.loader import load_catalog
 from survey.site.page import card_path, url_of
+from tests.site_browser import browser, built, catalog, search, server, visit  # noqa: F401 - fixtures
 
 pytest.importorskip("mkdocs")
 pytest.importorskip("material")
-
-CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path("build/screenshots")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    site = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [sys.executable, "-m", "survey.site", "build", "--site-dir", str(site)], capture_output=True, text=True
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return site
-
-
-@pytest.fixture(scope="module")
-def catalog():
-    return load_catalog(Path("catalog"))[0]
 
 
 def test_strict_build_has_both_languages(built: Path, catalog) -> None:
@@ -71,85 +46,18 @@ def test_built_site_names_no_other_host(built: Path) -> None:
     for page in [*built.rglob("*.html"), *built.rglob("*.css"), *built.rglob("*.js")]:
         text = page.read_text("utf-8", errors="replace")
         if page.suffix == ".html":
-            # Links readers click may lead elsewhere; nothing may be loaded from elsewhere.
-            assert not re.search(r"""<(?:script|link|img|iframe)[^>]+(?:src|href)=["'](?:https?:)?//""", text), page
+            # Links readers click may lead elsewhere, and so may the page's canonical address and its
+            # hreflang alternates (metadata, never fetched); nothing may be loaded from elsewhere.
+            loading = [
+                tag
+                for tag in re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", text)
+                if not re.search(r"""\brel=["'](?:canonical|alternate)["']""", tag)
+            ]
+            assert not [t for t in loading if re.search(r"""(?:src|href)=["'](?:https?:)?//""", t)], page
         assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, page
 
 
 # --- in the browser -------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server(built: Path):
-    # A separate process: the test process may hold heavy libraries (torch, DeepSpeed) from earlier tests.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(built)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium (make test installs it)")
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-class Visit:
-    """A page with every console error and every request recorded."""
-
-    def __init__(self, browser, base: str) -> None:
-        self.base = base
-        self.page = browser.new_page(viewport={"width": 1280, "height": 900})
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-
-    def go(self, path: str, shot: str | None = None):
-        self.page.goto(self.base + path, wait_until="networkidle")
-        if shot:
-            SHOTS.mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
-        return self.page
-
-    def check_clean(self) -> None:
-        assert not self.errors, self.errors
-        outside = [u for u in self.requests if urlparse(u).scheme in ("http", "https") and urlparse(u).hostname != "127.0.0.1"]
-        assert not outside, outside
-        self.page.close()
-
-
-@pytest.fixture
-def visit(browser, server):
-    visits: list[Visit] = []
-
-    def make() -> Visit:
-        visits.append(Visit(browser, server))
-        return visits[-1]
-
-    yield make
-    for v in visits:
-        v.check_clean()
 
 
 def _sample_model(catalog):
@@ -237,33 +145,18 @@ def test_comparison_sorts_and_filters(visit, catalog) -> None:
     v.go("en/compare/", "compare-en")
 
 
-def _search(page, query: str) -> list[str]:
-    page.locator("label.md-search__icon").first.click() if page.locator("input.md-search__input").is_hidden() else None
-    # The search worker ignores input that arrives before its index has loaded, so type again until it answers.
-    for _ in range(30):
-        page.fill("input.md-search__input", query)
-        page.press("input.md-search__input", "End")  # a key event too: the search listens for keyboard input
-        try:
-            page.wait_for_selector(".md-search-result__link", timeout=1_000)
-            break
-        except Exception:  # playwright's TimeoutError: the index is not ready yet
-            continue
-    page.wait_for_timeout(300)
-    return page.eval_on_selector_all(".md-search-result__link", "links => links.map(a => a.href)")
-
-
 def test_search_in_each_language(visit, catalog, server) -> None:
     v = visit()
     cjk = re.compile(r"[\u4e00-\u9fff]{2,}")
     orgs = [o for o in sorted(catalog.of("organization"), key=lambda o: o.id) if cjk.fullmatch(o.name.zh)]
     card = orgs[0] if orgs else _sample_model(catalog)
     page = v.go("")
-    hits = _search(page, card.name.zh)
-    assert any(h.split("?")[0] == server + url_of(card_path(card)) for h in hits[:10]), hits[:10]
+    hits = search(page, card.name.zh)
+    assert url_of(card_path(card)) in hits[:10], hits[:10]
     model = _sample_model(catalog)
     page = v.go("en/")
-    hits = _search(page, model.name.en)
-    assert any(h.split("?")[0] == server + "en/" + url_of(card_path(model)) for h in hits[:10]), hits[:10]
+    hits = search(page, model.name.en)
+    assert "en/" + url_of(card_path(model)) in hits[:10], hits[:10]
 
 
 def test_language_switch_stays_on_the_page(visit, catalog, server) -> None:

@@ -26,6 +26,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import yaml
+
 from survey.site import render
 
 CONFIGS = {"zh": "mkdocs.yml", "en": "mkdocs.en.yml"}
@@ -43,14 +45,26 @@ def generate(root: Path, out: Path, quiet: bool = False) -> int:
 def _config(lang: str, docs: Path, work: Path) -> Path:
     """A config for one language: mkdocs.yml (or mkdocs.en.yml) as it is, reading pages from `docs`.
 
-    It only overrides `docs_dir` (through mkdocs' own `INHERIT`), so mkdocs.yml stays plain and
-    `--out` / a catalog copy can be built and served like the real one."""
+    Through mkdocs' own `INHERIT` it overrides only the paths: `docs_dir`, the theme overrides (a relative
+    path would be taken from this file's folder) and the search plugin's jieba dictionary (which the plugin
+    takes from the working directory), so mkdocs.yml stays plain and `--out` / a catalog copy can be built
+    and served like the real one. The plugin list is repeated whole, as INHERIT replaces lists."""
     work.mkdir(parents=True, exist_ok=True)
     path = work / f"mkdocs.{lang}.yml"
     source = Path(CONFIGS[lang]).resolve()
-    path.write_text(
-        f"INHERIT: {json.dumps(str(source))}\ndocs_dir: {json.dumps(str((docs / lang).resolve()))}\n", encoding="utf-8"
-    )
+    parent = yaml.safe_load(source.read_text("utf-8"))
+    plugins = []
+    for plugin in parent.get("plugins") or []:
+        if isinstance(plugin, dict) and isinstance(plugin.get("search"), dict) and plugin["search"].get("jieba_dict_user"):
+            plugin = {"search": {**plugin["search"], "jieba_dict_user": str((docs / render.SEARCH_WORDS).resolve())}}
+        plugins.append(plugin)
+    child = {
+        "INHERIT": str(source),
+        "docs_dir": str((docs / lang).resolve()),
+        "theme": {"custom_dir": str((source.parent / parent["theme"]["custom_dir"]).resolve())},
+        "plugins": plugins,
+    }
+    path.write_text(json.dumps(child, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return path
 
 
@@ -116,7 +130,7 @@ def _snapshot(*roots: Path) -> dict[Path, float]:
         if root.is_file():
             found[root] = root.stat().st_mtime
         elif root.is_dir():
-            found.update({p: p.stat().st_mtime for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".css", ".js")})
+            found.update({p: p.stat().st_mtime for p in root.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".css", ".js", ".html", ".xml")})
     return found
 
 
@@ -199,7 +213,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
 def _rebuild(args: argparse.Namespace, live: Live, stop: threading.Event, number: list[int]) -> None:
     """Re-render, and rebuild both languages, whenever a card (or the site config) changes."""
-    watched = (args.root, Path(CONFIGS["zh"]), Path(CONFIGS["en"]), render.ASSETS)
+    watched = (args.root, Path(CONFIGS["zh"]), Path(CONFIGS["en"]), render.ASSETS, render.THEME)
     seen = _snapshot(*watched)
     while not stop.wait(0.4):
         if _snapshot(*watched) == seen:

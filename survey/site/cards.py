@@ -8,8 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from survey.schema.common import Card, Links, RefTo
-from survey.site import recipes, text
-from survey.site.page import NOT_SEARCHED, Page, Site, _markers, card_path, table
+from survey.site import recipes, share, text
+from survey.site.page import Page, Site, _markers, card_path, heading, table
+
+# The survey is about models (and the projects that released them): where a search matches several cards
+# equally, as "Alpaca" matches the model, its data set and the experiments trained on it, these come first.
+SEARCH_BOOST = {"model": 3.0, "project": 2.0}
 
 # Fields every card has, or that a dedicated section prints.
 _COMMON = ("id", "name", "summary", "aliases", "notes", "sources")
@@ -18,7 +22,19 @@ _COMMON = ("id", "name", "summary", "aliases", "notes", "sources")
 def render_card(site: Site, card: Card) -> tuple[str, str]:
     page = Page(site, card_path(card), own=card)
     body = _BODIES.get(card.KIND, _generic_body)(page, card)
-    parts = [f"# {text.md_escape(site.name(card))}", "", page.inline(card.summary), ""]
+    parts = [
+        share.front_matter(
+            site.text(card.summary),
+            updated=site.last_changed(card),
+            names=[card.name.zh, card.name.en or "", *card.aliases],
+            boost=SEARCH_BOOST.get(card.KIND),
+        ) + heading(1, text.md_escape(site.name(card)), card.id),
+        "",
+        share.meta_line(page, card),
+        "",
+        page.inline(card.summary),
+        "",
+    ]
     if card.aliases:
         parts += [f"**{site.word('aliases')}:** " + ", ".join(text.md_escape(a) for a in card.aliases), ""]
     parts += body
@@ -26,6 +42,7 @@ def render_card(site: Site, card: Card) -> tuple[str, str]:
     # Model and experiment pages show their recipes in a section of their own.
     parts += _referenced_by(page, card, skip=("recipe",) if card.KIND in ("model", "experiment") else ())
     parts += _sources(page, card)
+    parts += share.cite_section(page, card)
     footnotes = page.footnote_block()
     if footnotes:
         parts += ["", footnotes]
@@ -35,35 +52,36 @@ def render_card(site: Site, card: Card) -> tuple[str, str]:
 # --- shared sections --------------------------------------------------------------------
 
 
-def _section(title: str, lines: list[str] | str, searched: bool = True) -> list[str]:
+def _section(page: Page, key: str, lines: list[str] | str, searched: bool = True, title: str | None = None) -> list[str]:
+    """A `##` section titled with the word `key` in the page's language, anchored at `#key`; nothing if empty."""
     content = lines if isinstance(lines, str) else "\n".join(lines)
-    heading = f"## {title}" + ("" if searched else NOT_SEARCHED)
-    return [heading, "", content, ""] if content.strip() else []
+    shown = title if title is not None else page.site.word(key)  # the site's own words, not card text
+    return [heading(2, shown, key, searched), "", content, ""] if content.strip() else []
 
 
 def _notes(page: Page, card: Card) -> list[str]:
     items = [f"- {page.inline(note)}{page.cite(card, note.source)}" for note in card.notes]
-    return _section(page.site.word("notes"), items)
+    return _section(page, "notes", items)
 
 
 def _sources(page: Page, card: Card) -> list[str]:
     items = [f"- {page.source_md(source, key)}" for key, source in card.sources.items()]
-    return _section(page.site.word("sources"), items, searched=False)
+    return _section(page, "sources", items, searched=False)
 
 
 def _referenced_by(page: Page, card: Card, skip: tuple[str, ...] = ()) -> list[str]:
     seen: dict[str, list[Card]] = {}
+    listed: set[tuple[str, str]] = set()  # by kind and id: comparing whole cards costs seconds at 1,000 cards
     for other, _loc in page.site.referrers.get((card.KIND, card.id), []):
-        if other.KIND in skip or other is card:
+        if other.KIND in skip or other is card or (other.KIND, other.id) in listed:
             continue
-        group = seen.setdefault(other.KIND, [])
-        if other not in group:
-            group.append(other)
+        listed.add((other.KIND, other.id))
+        seen.setdefault(other.KIND, []).append(other)
     lines = []
     for kind in sorted(seen):
         links = ", ".join(page.link(c) for c in seen[kind])
         lines.append(f"- **{page.site.word('kind.' + kind)}:** {links}")
-    return _section(page.site.word("referenced_by"), lines, searched=False)
+    return _section(page, "referenced_by", lines, searched=False)
 
 
 def _links(page: Page, links: Links | None) -> str:
@@ -87,6 +105,8 @@ def _fields_table(page: Page, card: Card, skip: tuple[str, ...] = ()) -> list[st
             continue
         if isinstance(value, Links):
             cell = _links(page, value)
+        elif name == "languages" and isinstance(value, list):
+            cell = text.md_escape(page.site.languages(value))
         else:
             kind = next((m.kind for m in _markers(info) if isinstance(m, RefTo)), None)
             cell = page.generic(card, value, kind)
@@ -126,11 +146,11 @@ def _model_body(page: Page, model: Card) -> list[str]:
         [w("project"), page.ref("project", model.project) if model.project else ""],
         [w("released"), page.value(model, model.released)],
         [w("license"), page.value(model, model.license)],
-        [w("languages"), text.md_escape(", ".join(site.enum(x) for x in model.languages))],
+        [w("languages"), text.md_escape(site.languages(model.languages))],
         [w("architecture"), text.md_escape(model.architecture or "")],
         [w("links"), _links(page, model.links)],
     ]
-    out = _section(w("facts"), table([w("field"), w("value")], [r for r in facts if r[1]]))
+    out = _section(page, "facts", table([w("field"), w("value")], [r for r in facts if r[1]]))
     cells = survey_cells(page, model)
     rows = [[w(key), cells[key]] for key in SURVEY_FIELDS]
     training = model.training
@@ -139,7 +159,7 @@ def _model_body(page: Page, model: Card) -> list[str]:
         [w("training.compute"), page.value(model, training.compute)],
         [w("training.framework"), page.ref("framework", training.framework) if training.framework else ""],
     ]
-    out += _section(w("survey_table"), table([w("field"), w("value")], [r for r in rows if r[1]]))
+    out += _section(page, "survey_table", table([w("field"), w("value")], [r for r in rows if r[1]]))
     if len(model.sizes) > 1 or any(s.name or s.hub or s.training for s in model.sizes):
         size_rows = []
         for size in model.sizes:
@@ -153,35 +173,35 @@ def _model_body(page: Page, model: Card) -> list[str]:
                     extra,
                 ]
             )
-        out += _section(w("sizes"), table([w("parameters"), w("name"), page.site.label("hub"), w("other_fields")], size_rows))
+        out += _section(page, "sizes", table([w("parameters"), w("name"), page.site.label("hub"), w("other_fields")], size_rows))
     up = [
         f"- {page.ref('model', link.model)} — {text.md_escape(page.relation(link.relation))}{page.cite(model, link.source)}"
         + (f" — {page.inline(link.note)}" if link.note else "")
         for link in model.lineage
     ]
-    out += _section(w("lineage.up"), up)
+    out += _section(page, "lineage.up", up)
     down = []
     for other in site.sorted_cards("model"):
         for link in other.lineage:
             if link.model == model.id:
                 down.append(f"- {page.link(other)} — {text.md_escape(page.relation(link.relation))}")
-    out += _section(w("lineage.down"), down)
+    out += _section(page, "lineage.down", down)
     used = [
         f"- {page.ref('dataset', use.dataset)}"
         + (f" <small>({text.md_escape(page.site.enum(use.stage))})</small>" if use.stage else "")
         + (f" — {page.inline(use.note)}" if use.note else "")
         for use in model.datasets
     ]
-    out += _section(w("datasets"), used)
+    out += _section(page, "datasets", used)
     generated = [f"- {page.link(d)}" for d in site.sorted_cards("dataset") if model.id in d.generated_with]
-    out += _section(w("datasets.generated"), generated)
+    out += _section(page, "datasets.generated", generated)
     out += _evaluations_of(page, model)
     experiments = [
         f"- {page.link(e)}"
         for e in site.sorted_cards("experiment")
         if e.base_model == model.id or e.compared_with == model.id
     ]
-    out += _section(w("experiments"), experiments)
+    out += _section(page, "experiments", experiments)
     out += recipes.section(page, model)
     return out
 
@@ -199,7 +219,7 @@ def _evaluations_of(page: Page, model: Card) -> list[str]:
             out.append("")
             out.append(result_table(page, evaluation, rows))
             out.append("")
-    return _section(w("evaluations"), out)
+    return _section(page, "evaluations", out)
 
 
 def result_table(page: Page, card: Card, results: list) -> str:
@@ -241,10 +261,10 @@ def _project_body(page: Page, project: Card) -> list[str]:
         [w("kind.framework"), ", ".join(page.ref("framework", f) for f in project.frameworks)],
         [w("links"), _links(page, project.links)],
     ]
-    out = _section(w("facts"), table([w("field"), w("value")], [r for r in facts if r[1]]))
+    out = _section(page, "facts", table([w("field"), w("value")], [r for r in facts if r[1]]))
     if project.open:
         rows = [[w(f"open.{k}"), page.value(project, getattr(project.open, k))] for k in ("code", "data", "weights")]
-        out += _section(w("survey_table"), table([w("field"), w("value")], rows))
+        out += _section(page, "survey_table", table([w("field"), w("value")], rows))
     models = [m for m in page.site.sorted_cards("model") if m.project == project.id]
     if models:
         header = [w("name"), *(w(k) for k in SURVEY_FIELDS)]
@@ -252,11 +272,11 @@ def _project_body(page: Page, project: Card) -> list[str]:
         for model in models:
             cells = survey_cells(page, model)
             rows.append([page.link(model), *(cells[k] for k in SURVEY_FIELDS)])
-        out += _section(w("models_of_project"), table(header, rows))
+        out += _section(page, "models_of_project", table(header, rows))
         for model in models:
             lines = [page.inline(model.summary)]
             lines += [f"- {page.inline(note)}{page.cite(model, note.source)}" for note in model.notes]
-            out += [f"### {text.md_escape(page.site.name(model))}", "", "\n".join([lines[0], "", *lines[1:]]), ""]
+            out += [heading(3, text.md_escape(page.site.name(model)), f"model-{model.id}"), "", "\n".join([lines[0], "", *lines[1:]]), ""]
     return out
 
 
@@ -265,8 +285,8 @@ def _project_body(page: Page, project: Card) -> list[str]:
 
 def _evaluation_body(page: Page, evaluation: Card) -> list[str]:
     out = _fields_table(page, evaluation, skip=("tables",))
-    for table_ in evaluation.tables:
-        out += [f"## {page.inline(table_.title)}", "", f"*{text.md_escape(page.site.enum(table_.method))}*", ""]
+    for number, table_ in enumerate(evaluation.tables, 1):
+        out += [heading(2, page.inline(table_.title), f"table-{number}"), "", f"*{text.md_escape(page.site.enum(table_.method))}*", ""]
         if table_.note:
             out += [page.inline(table_.note), ""]
         out += [result_table(page, evaluation, table_.results), ""]
@@ -280,13 +300,13 @@ def _experiment_body(page: Page, experiment: Card) -> list[str]:
     out = _fields_table(page, experiment, skip=("system_prompt", "outcome"))
     if experiment.system_prompt:
         out += [
-            f"## {page.site.label('system_prompt')}",
+            heading(2, page.site.label("system_prompt"), "system_prompt"),
             "",
-            f'<pre class="sv-prompt"><code>{text.html_escape(experiment.system_prompt)}</code></pre>',
+            text.fenced(experiment.system_prompt, css="sv-prompt"),
             "",
         ]
     if experiment.outcome:
-        out += _section(page.site.label("outcome"), page.block(experiment.outcome))
+        out += _section(page, "outcome", page.block(experiment.outcome), title=page.site.label("outcome"))
     out += recipes.section(page, experiment)
     return out
 

@@ -6,6 +6,53 @@ from survey.loader import Catalog
 from survey.schema.common import Measure
 
 
+# The models the survey introduces one by one (its section 重要羊驼大模型简介, in its order), and BELLE,
+# which the home page's prose names too: the home page leads into them and the charts label them first.
+# Ids missing from a catalog are skipped.
+KEY_MODELS = (
+    "llama",
+    "chatglm-6b",
+    "alpaca",
+    "alpaca-lora",
+    "vicuna",
+    "gpt4all",
+    "chatyuan",
+    "dolly",
+    "chinese-llama",
+    "belle",
+    "koala",
+    "baize",
+    "moss-moon-003-sft",
+)
+
+
+_SUFFIXES = ((10**12, "T"), (10**9, "B"), (10**6, "M"), (10**3, "K"))
+
+
+def human(value: float) -> str:
+    """A count as people write it: 7B, 52K, 1.4T, 111.5K; numbers the shorthand cannot write in four
+    significant digits are rounded to three (6,053,381,344 -> 6.05B)."""
+    if value < 1000:
+        return f"{value:g}"
+    for limit, suffix in _SUFFIXES:
+        if value >= limit:
+            scaled = value / limit
+            exact = f"{scaled:.4g}"
+            text = exact if float(exact) * limit == value else f"{scaled:.3g}"
+            if "e" in text:  # 1000T and beyond: keep every digit
+                text = f"{scaled:.0f}"
+            return text + suffix
+    return f"{value:g}"  # pragma: no cover - every value >= 1000 meets a suffix
+
+
+def is_rounded(value: float) -> bool:
+    """Whether `human` had to round the value."""
+    text = human(value)
+    multiplier = dict((s, l) for l, s in _SUFFIXES).get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in "TBMK" else text
+    return abs(float(number) * multiplier - value) > 1e-9 * max(value, 1)
+
+
 def params(model) -> list[float]:
     """Known parameter counts of each size (midpoints of ranges)."""
     return [p for size in model.sizes if (p := size.parameters.midpoint()) is not None]

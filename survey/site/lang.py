@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+from babel import Locale
+from babel.core import UnknownLocaleError
+
 LANGS = ("zh", "en")
 
 _WORDS: dict[str, tuple[str, str]] = {
@@ -87,6 +92,27 @@ _WORDS: dict[str, tuple[str, str]] = {
     "missing": ("缺少", "missing"),
     "yes": ("有", "yes"),
     "no": ("无", "no"),
+    # charts
+    "family.other": ("其他家族", "other families"),
+    "scroll.chart": ("左右滑动查看完整的图", "Scroll sideways for the whole chart"),
+    "colour.by": ("颜色表示：", "Colour by:"),
+    "colour.family": ("基座家族", "base family"),
+    "colour.open": ("权重开源情况", "open weights"),
+    # sharing and citing
+    "site_name": ("小羊驼模型调研", "Small-alpaca survey"),
+    "site_description": (
+        "开源“小羊驼”类大语言模型调研：LLaMA、Alpaca、Vicuna、ChatGLM-6B、MOSS、Dolly、BELLE 等，以数据形式保存，每个数值注明出处。",
+        "A survey of open \"small alpaca\" LLMs (LLaMA, Alpaca, Vicuna, ChatGLM-6B, MOSS, Dolly, BELLE…), kept as data with a source for every number.",
+    ),
+    "kind_page.description": ("目录中的全部{kind}，每个一行。", "Every card of this kind in the catalog: {kind}."),
+    "contributors": ("小羊驼模型调研的贡献者", "Small-alpaca survey contributors"),
+    "last_changed": ("最后修改", "Last changed"),
+    "edit_card": ("编辑此卡片", "Edit this card"),
+    "cite": ("引用", "Cite"),
+    "cite.whole": (
+        "引用整个调研请用仓库根目录的 {file}（GitHub 页面上的 “Cite this repository” 按钮读取它）。",
+        "To cite the whole survey, use {file} at the repository's root (GitHub's “Cite this repository” button reads it).",
+    ),
 }
 
 RELATIONS = {
@@ -369,18 +395,9 @@ VALUES: dict[str, tuple[str, str]] = {
     "human-preference": ("人工偏好", "human preference"),
     "benchmark": ("基准测试", "benchmark"),
     "time-and-cost": ("时间与成本", "time and cost"),
-    # language codes
-    "en": ("英语", "en"),
-    "zh": ("中文", "zh"),
-    "zh-Hant": ("繁体中文", "zh-Hant"),
+    # the catalog's language tags that are not language codes (codes are named by `language_name`)
     "multilingual": ("多语言", "multilingual"),
     "code": ("代码", "code"),
-    "ja": ("日语", "ja"),
-    "ko": ("韩语", "ko"),
-    "fr": ("法语", "fr"),
-    "de": ("德语", "de"),
-    "es": ("西班牙语", "es"),
-    "ru": ("俄语", "ru"),
     # recipes
     "response": ("只计回答", "response only"),
     "everything": ("全部文本", "everything"),
@@ -398,6 +415,23 @@ VALUES: dict[str, tuple[str, str]] = {
     "single": ("单卡", "single device"),
     "model-parallel": ("模型并行", "model parallel"),
 }
+
+
+@cache
+def _language_names(lang: str) -> dict[str, str]:
+    return dict(Locale.parse(lang).languages)
+
+
+def language_name(code: str, lang: str) -> str:
+    """A card's language code (`bg`, `zh-Hant`) by name in the page's language (CLDR's names, through
+    Babel); the catalog's own tags (`multilingual`, `code`) from VALUES; anything else as written."""
+    try:
+        name = _language_names(lang).get(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        name = None
+    if name:
+        return name
+    return value_label(code, lang)
 
 
 def field_label(name: str, lang: str) -> str:

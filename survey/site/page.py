@@ -5,27 +5,40 @@ pages, the page's footnotes, and the card values most pages print.
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from survey.loader import Catalog
 from survey.schema.common import Card, Dated, Hardware, License, Localized, Measure, Openness, RefTo
-from survey.shorthand import canonical
-from survey.site import text
-from survey.site.lang import RELATIONS, UNITS, field_label, pick, value_label, word
+from survey.site import facts, text
+from survey.site.lang import RELATIONS, UNITS, field_label, language_name, pick, value_label, word
 from survey.walk import fields
 
 # Kinds in the order the site lists them; kinds not named here follow, alphabetically.
 KIND_ORDER = ("model", "project", "dataset", "framework", "evaluation", "experiment", "recipe", "concept", "organization")
 
-# Material's search leaves out a section whose heading carries this attribute (attr_list). Source lists,
-# footnotes and lists of referring cards are navigation rather than content, and a recipe embedded in a model
-# page is searched on its own page: keeping them out makes results more to the point and the index, which
-# every page downloads, smaller.
-NOT_SEARCHED = " { data-search-exclude }"
+
+
+def heading(level: int, title_md: str, anchor: str, searched: bool = True) -> str:
+    """A Markdown heading with a fixed id (attr_list): the same section has the same anchor on every page and
+    in both languages, so links into a page survive the language switch (ids made from Chinese text would
+    come out as `_1`, `_2`… and shift whenever a section is added).
+
+    Material's search leaves out a section whose heading carries `data-search-exclude`. Source lists,
+    footnotes and lists of referring cards are navigation rather than content, and a recipe embedded in a
+    model page is searched on its own page: keeping them out makes results more to the point."""
+    attrs = f"#{anchor_id(anchor)}" + ("" if searched else " data-search-exclude")
+    return f"{'#' * level} {title_md} {{ {attrs} }}"
+
+
+def anchor_id(key: str) -> str:
+    """`survey_table`, `lineage.up`, `alpaca_7b` -> `survey-table`, `lineage-up`, `alpaca-7b`."""
+    return re.sub(r"[^a-z0-9]+", "-", key.lower()).strip("-") or "section"
 
 
 def card_path(card: Card) -> str:
@@ -62,6 +75,8 @@ class Site:
     lang: str
     referrers: dict[tuple[str, str], list[tuple[Card, tuple]]] = field(default_factory=dict)
     terms: dict[str, str] = field(default_factory=dict)
+    updated: dict[Path, str] = field(default_factory=dict)
+    _sorted: dict[str, list[Card]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         refs: dict[tuple[str, str], list[tuple[Card, tuple]]] = defaultdict(list)
@@ -90,6 +105,13 @@ class Site:
         """An enumerated value (source kind, organization type, stage…) in the page's language."""
         return value_label(value, self.lang)
 
+    def language(self, code: str) -> str:
+        """A language code (`bg`, `zh-Hant`) by its name in the page's language."""
+        return language_name(code, self.lang)
+
+    def languages(self, codes: list[str]) -> str:
+        return ", ".join(self.language(code) for code in codes)
+
     def text(self, localized: Localized | None) -> str:
         """The page language's text, falling back to Chinese (always present)."""
         if localized is None:
@@ -100,7 +122,19 @@ class Site:
         return self.text(card.name)
 
     def sorted_cards(self, kind: str) -> list[Card]:
-        return sorted(self.catalog.of(kind), key=lambda c: c.id)
+        """The kind's cards by id (kept: pages ask for them over and over; the catalog does not change)."""
+        if kind not in self._sorted:
+            self._sorted[kind] = sorted(self.catalog.of(kind), key=lambda c: c.id)
+        return list(self._sorted[kind])
+
+    def source_file(self, card: Card) -> Path | None:
+        entry = self.catalog.cards.get(card.KIND, {}).get(card.id)
+        return entry.path if entry is not None else None
+
+    def last_changed(self, card: Card) -> str | None:
+        """The date of the last commit that changed the card's file (None when git has none)."""
+        path = self.source_file(card)
+        return self.updated.get(path.resolve()) if path is not None else None
 
 
 class Page:
@@ -184,10 +218,11 @@ class Page:
     # --- values --------------------------------------------------------------------
 
     def number(self, value: int | float | None) -> str:
+        """7B, 52K, 6.05B (rounded to three significant digits where four would not be exact)."""
         if value is None:
             return ""
         if isinstance(value, int) and value >= 1000:
-            return canonical(value, billion="B")
+            return facts.human(value)
         return f"{value:g}" if isinstance(value, float) else str(value)
 
     def unit(self, unit: str | None) -> str:
@@ -226,6 +261,8 @@ class Page:
             return ""
         if isinstance(value, Measure):
             main = text.md_escape(self.measure_plain(value))
+            if isinstance(value.value, int) and value.value >= 1000 and facts.is_rounded(value.value):
+                main += f" <small>({value.value:,})</small>"  # the exact figure the source gives
             if getattr(value, "stage", None):
                 main += f" <small>({text.md_escape(self.site.enum(value.stage))})</small>"
         elif isinstance(value, Hardware):
@@ -243,11 +280,17 @@ class Page:
         main += self.cite(card, getattr(value, "source", None))
         surveyed = getattr(value, "as_surveyed", None)
         if surveyed:
-            main += f' <span class="sv-surveyed">{text.md_escape(self.site.word("as_surveyed"))}: {text.md_escape(surveyed)}</span>'
+            main += f" {self.surveyed(surveyed)}"
         note = getattr(value, "note", None)
         if note is not None:
             main += f" — {self.inline(note)}"
         return main
+
+    def surveyed(self, cell: str) -> str:
+        """The survey's own cell. Its label stays out of the search index (a page shows it on many rows, and
+        search snippets would repeat it); the survey's words stay in."""
+        label = text.md_escape(self.site.word("as_surveyed"))
+        return f'<span class="sv-surveyed"><span data-search-exclude>{label}: </span>{text.md_escape(cell)}</span>'
 
     def generic(self, card: Card, value: Any, ref_kind: str | None = None) -> str:
         """Any field value, for kinds and fields without a dedicated layout."""

@@ -2,8 +2,9 @@
 deviations, the `python -m reproduce` commands), and a shorter section on the page of the model or
 experiment a recipe reproduces.
 
-Configs and prompt templates are shown verbatim in <pre> blocks, HTML-escaped here (mkdocs leaves raw
-HTML blocks alone), so nothing a card holds can become markup.
+Configs, commands and prompt templates are shown verbatim in fenced code blocks (highlighted, with a copy
+button; the highlighter escapes them, so nothing a card holds can become markup). A config longer than
+`FOLDED_LINES` starts folded.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from urllib.parse import quote
 
 from survey.schema.common import Card
 from survey.site import text
-from survey.site.page import NOT_SEARCHED, Page, card_path, table
+from survey.site.page import Page, card_path, heading, table
 
 # What a deviation is about (the recipes' `topic`), in each language; others show as written, in code.
 TOPICS: dict[str, tuple[str, str]] = {
@@ -112,8 +113,11 @@ def _code(value: object) -> str:
     return f"<code>{text.html_escape(str(value))}</code>"
 
 
-def _pre(content: str, css: str = "sv-code") -> str:
-    return f'<pre class="{css}"><code>{text.html_escape(content)}</code></pre>'
+FOLDED_LINES = 12
+
+
+def _block(content: str, language: str = "text", css: str | None = None) -> str:
+    return text.fenced(content, language, css=css)
 
 
 def _plain(page: Page, value: object) -> str:
@@ -232,15 +236,13 @@ def config_blocks(page: Page, recipe: Card, collapsed: bool) -> list[str]:
     lines = []
     for title, body, source in out:
         cite = page.cite(recipe, source)
-        if collapsed:
-            lines += [
-                f'<details class="sv-config"><summary>{text.html_escape(title)}</summary>{_pre(body)}</details>',
-                "",
-            ]
+        if collapsed or body.count("\n") >= FOLDED_LINES:
+            # pymdownx.details: "???" starts closed; its content is indented four spaces
+            lines += [f'??? note "{text.md_escape(title)}"', "", text.fenced(body, "json", indent="    "), ""]
             if cite:
                 lines += [f"{text.md_escape(page.site.label('source'))}: {cite}", ""]
         else:
-            lines += [f"**{text.md_escape(title)}**{cite}", "", _pre(body), ""]
+            lines += [f"**{text.md_escape(title)}**{cite}", "", _block(body, "json"), ""]
     return lines
 
 
@@ -260,7 +262,7 @@ def commands(page: Page, recipe: Card, full: bool) -> str:
         rows += [(f"python -m reproduce {rid} --dry-run", "cmd.dry"), (f"python -m reproduce {rid} --smoke", "cmd.smoke")]
     rows.append((f"python -m reproduce {rid}", "cmd.run"))
     body = "\n".join(f"# {_w(page, key)}\n{command}" for command, key in rows)
-    return _pre(body, "sv-code sv-commands")
+    return _block(body, "sh")
 
 
 # --- on a model's (or experiment's) page ----------------------------------------------------------
@@ -271,10 +273,10 @@ def section(page: Page, card: Card) -> list[str]:
     found = recipes_for(page, card)
     if not found:
         return []
-    out = [f"## {_w(page, 'section')}", "", _w(page, "section.intro"), ""]
+    out = [heading(2, _w(page, "section"), "recipes"), "", _w(page, "section.intro"), ""]
     for recipe in found:
         # searched on the recipe's own page, not again here
-        out += [f"### {page.link(recipe)}{NOT_SEARCHED}", "", page.inline(recipe.summary), ""]
+        out += [heading(3, page.link(recipe), f"recipe-{recipe.id}", searched=False), "", page.inline(recipe.summary), ""]
         rows = [
             [_w(page, "base"), base_line(page, recipe)],
             [_w(page, "data"), "<br>".join(line.removeprefix("- ") for line in data_lines(page, recipe))],
@@ -305,9 +307,11 @@ def section(page: Page, card: Card) -> list[str]:
 # --- the recipe's own page ---------------------------------------------------------------------
 
 
-def _h2(title: str, lines: list[str]) -> list[str]:
+def _h2(page: Page, key: str, lines: list[str], title: str | None = None) -> list[str]:
+    """A section titled with `_WORDS[key]` (or `title`), anchored at `#key`; nothing when it would be empty."""
     body = [line for line in lines if line is not None]
-    return [f"## {text.md_escape(title)}", "", *body, ""] if any(line.strip() for line in body) else []
+    shown = text.md_escape(title if title is not None else _w(page, key))
+    return [heading(2, shown, key), "", *body, ""] if any(line.strip() for line in body) else []
 
 
 def body(page: Page, recipe: Card) -> list[str]:
@@ -324,8 +328,8 @@ def body(page: Page, recipe: Card) -> list[str]:
         [label("hardware"), page.value(recipe, recipe.hardware)],
         [label("time"), page.value(recipe, recipe.time)],
     ]
-    out = _h2(site.word("facts"), [table([field, value], [[text.md_escape(k), v] for k, v in facts])])
-    out += _h2(_w(page, "commands"), [commands(page, recipe, full=True)])
+    out = _h2(page, "facts", [table([field, value], [[text.md_escape(k), v] for k, v in facts])], title=site.word("facts"))
+    out += _h2(page, "commands", [commands(page, recipe, full=True)])
 
     base = recipe.base
     shape = ", ".join(
@@ -344,16 +348,16 @@ def body(page: Page, recipe: Card) -> list[str]:
     base_lines = [table([field, value], [[text.md_escape(k), v] for k, v in base_rows])]
     if base.note:
         base_lines += ["", page.inline(base.note)]
-    out += _h2(_w(page, "base"), base_lines)
-    out += _h2(_w(page, "data"), data_lines(page, recipe))
+    out += _h2(page, "base", base_lines)
+    out += _h2(page, "data", data_lines(page, recipe))
 
     template = recipe.template
     lines = [f"{text.md_escape(label('name'))}: {_code(template.name)}{page.cite(recipe, template.source)}", ""]
     if template.system:
-        lines += [f"**{text.md_escape(label('system'))}**", "", _pre(template.system, "sv-code sv-prompt"), ""]
+        lines += [f"**{text.md_escape(label('system'))}**", "", _block(template.system, css="sv-prompt"), ""]
     for key, body_text in template.text.items():
-        lines += [f"**{text.md_escape(label('text'))}** {_code(key)}", "", _pre(body_text, "sv-code sv-prompt"), ""]
-    out += _h2(_w(page, "template"), lines)
+        lines += [f"**{text.md_escape(label('text'))}** {_code(key)}", "", _block(body_text, css="sv-prompt"), ""]
+    out += _h2(page, "template", lines)
 
     tokenizer = recipe.tokenizer
     rows = [
@@ -366,11 +370,12 @@ def body(page: Page, recipe: Card) -> list[str]:
         [label("add_eos"), _plain(page, tokenizer.add_eos)],
         [label("tokenizer"), page.inline(tokenizer.note) if tokenizer.note else ""],
     ]
-    out += _h2(_w(page, "masking"), [table([field, value], [[text.md_escape(k), v] for k, v in rows if v])])
+    out += _h2(page, "masking", [table([field, value], [[text.md_escape(k), v] for k, v in rows if v])])
 
     hyper = hyperparameter_rows(page, recipe)
     out += _h2(
-        _w(page, "hyperparameters"),
+        page,
+        "hyperparameters",
         [table([field, value], hyper), "", f"{text.md_escape(label('source'))}: {page.cite(recipe, recipe.hyperparameters.source)}"]
         if recipe.hyperparameters.source
         else [table([field, value], hyper)],
@@ -378,8 +383,8 @@ def body(page: Page, recipe: Card) -> list[str]:
     distributed = [f"{text.md_escape(label('strategy'))}: {method_line(page, recipe)}"]
     if recipe.distributed.fsdp:
         distributed[0] += f" · {text.md_escape(label('fsdp'))}: {_code(recipe.distributed.fsdp)}"
-    out += _h2(_w(page, "config"), [*distributed, "", *config_blocks(page, recipe, collapsed=False)])
+    out += _h2(page, "config", [*distributed, "", *config_blocks(page, recipe, collapsed=False)])
     if recipe.launch:
-        out += _h2(_w(page, "launch"), [_pre(recipe.launch, "sv-code sv-prompt")])
-    out += _h2(_w(page, "deviations"), deviation_lines(page, recipe))
+        out += _h2(page, "launch", [_block(recipe.launch, "sh", css="sv-prompt")])
+    out += _h2(page, "deviations", deviation_lines(page, recipe))
     return out

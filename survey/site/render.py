@@ -1,7 +1,7 @@
 """The whole site as files: `pages(catalog, lang)` -> {relative path: content}, and writing them.
 
-Output is deterministic: the same catalog gives byte-identical files (no dates,
-no ordering taken from the file system). Writing touches only files whose
+Output is deterministic: the same catalog and git history give byte-identical files (the only
+dates shown are each card's last commit, no ordering is taken from the file system). Writing touches only files whose
 content changed, so `mkdocs serve` reloads just what a card edit affected.
 """
 
@@ -11,16 +11,22 @@ from pathlib import Path
 
 from survey import export
 from survey.loader import Catalog, load_catalog
-from survey.site import cards, charts, compare, health, home, tree
+from survey.site import cards, charts, compare, health, history, home, search, tree
 from survey.site.lang import LANGS
-from survey.site.page import KIND_ORDER, Site, kind_index, kinds
+from survey.site.page import KIND_ORDER, Site, heading, kind_index, kinds
 
 ASSETS = Path(__file__).parent / "assets"
+THEME = Path(__file__).parent / "theme"  # Material template overrides (theme.custom_dir in mkdocs.yml)
 OUT = Path("docs/generated")
+# jieba's user dictionary for the search index, next to the two languages' pages (see mkdocs.yml).
+SEARCH_WORDS = "search-words.txt"
 
 
-def pages(catalog: Catalog, lang: str, schema_dir: Path | None = None) -> dict[str, str | bytes]:
-    site = Site(catalog, lang)
+def pages(
+    catalog: Catalog, lang: str, schema_dir: Path | None = None, updated: dict[Path, str] | None = None
+) -> dict[str, str | bytes]:
+    """`updated`: each card file's last commit date (`history.last_changed`), shown on its page."""
+    site = Site(catalog, lang, updated=updated or {})
     schema_files = sorted(schema_dir.glob("*.json")) if schema_dir and schema_dir.is_dir() else []
     files: dict[str, str | bytes] = {}
 
@@ -29,6 +35,7 @@ def pages(catalog: Catalog, lang: str, schema_dir: Path | None = None) -> dict[s
 
     add(home.home(site))
     add(compare.render(site))
+    files[compare.DATA] = compare.side_by_side_data(site)
     add(charts.render(site))
     add(tree.render(site))
     add(health.render(site))
@@ -43,7 +50,7 @@ def pages(catalog: Catalog, lang: str, schema_dir: Path | None = None) -> dict[s
         if not catalog.of(kind):  # keep the nav's links valid while a kind has no cards yet
             path = kind_index(catalog, kind)
             empty = "目录中还没有这类卡片。" if lang == "zh" else "The catalog has no cards of this kind yet."
-            files.setdefault(path, f"# {site.word('kind.' + kind)}\n\n{empty}\n")
+            files.setdefault(path, f"{heading(1, site.word('kind.' + kind), path.split('/')[0])}\n\n{empty}\n")
     files["downloads/catalog.json"] = export.catalog_json(catalog)
     files["downloads/models.csv"] = export.models_csv(catalog)
     for path in schema_files:
@@ -59,15 +66,8 @@ def write(out: Path, files: dict[str, str | bytes]) -> list[Path]:
     changed = []
     out.mkdir(parents=True, exist_ok=True)
     for relative, content in sorted(files.items()):
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        path = out / relative
-        if path.is_file() and path.read_bytes() == data:
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        changed.append(path)
+        if _write_if_changed(out / relative, content):
+            changed.append(out / relative)
     wanted = {out / relative for relative in files}
     for path in sorted(out.rglob("*"), reverse=True):
         if path.is_file() and path not in wanted:
@@ -78,10 +78,25 @@ def write(out: Path, files: dict[str, str | bytes]) -> list[Path]:
     return changed
 
 
+def _write_if_changed(path: Path, content: str | bytes) -> bool:
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+    return True
+
+
 def generate(root: Path = Path("catalog"), out: Path = OUT) -> tuple[list[Path], list]:
-    """Load the catalog and write both languages; returns changed files and the load problems."""
+    """Load the catalog and write both languages, and the search dictionary beside them (outside the
+    pages, so it is not published); returns changed files and the load problems."""
     catalog, problems = load_catalog(root)
     changed = []
+    updated = history.last_changed(root)
     for lang in LANGS:
-        changed += write(out / lang, pages(catalog, lang, root / "schema"))
+        changed += write(out / lang, pages(catalog, lang, root / "schema", updated))
+    if _write_if_changed(out / SEARCH_WORDS, search.dictionary(catalog)):
+        changed.append(out / SEARCH_WORDS)
     return changed, problems

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 # Characters Markdown (or the attr_list, footnote and table extensions) could act on.
-_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-!|<>~^:=\"'$"}
+# `?` too: "??? note" at the start of a line opens a pymdownx.details block.
+_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-!|<>~^:=\"'$?"}
 _SPECIAL["&"] = "&amp;"
 _ESCAPE = re.compile("[" + re.escape("".join(_SPECIAL)) + "]")
 
@@ -142,3 +143,28 @@ class TermLinker:
             if term.lower() == lowered:
                 return concept
         return None
+
+
+def plain(text: str) -> str:
+    """Card text with the subset's markup taken off, on one line (for meta descriptions)."""
+    flat = " ".join(str(text).split())
+
+    def strip(match: re.Match[str]) -> str:
+        if match.group("code"):
+            return match.group("code")[1:-1]
+        if match.group("link"):
+            return match.group("label")
+        return match.group("strong_text") or match.group("em_text")
+
+    return _INLINE.sub(strip, flat)
+
+
+def fenced(code: str, language: str = "text", indent: str = "", css: str | None = None) -> str:
+    """A fenced code block (pymdownx.superfences) holding `code` verbatim: the highlighter escapes it, and the
+    fence is longer than any run of backticks inside, so nothing in `code` can close it early. `css` is an
+    extra class on the block."""
+    longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+    fence = "`" * max(3, longest + 1)
+    opening = f"{fence} {{ .{language} .{css} }}" if css else f"{fence}{language}"
+    lines = [opening, *code.splitlines(), fence]
+    return "\n".join(indent + line if line else line for line in lines)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from survey.site.charts import text_width
-from survey.site.page import Page, Site, card_path
+from survey.site.charts import text_extent
+from survey.site import share
+from survey.site.page import Page, Site, card_path, heading
 from survey.site.text import html_escape as esc
 from survey.site.text import md_escape
 
 PATH = "family-tree.md"
-COL, ROW, PAD = 210, 26, 14
+INDENT, ROW, PAD = 20, 26, 8  # per lineage level, per model, around the drawing (SVG units = CSS px)
 
 
 def _layout(site: Site) -> tuple[list[tuple[str, int, int]], list[tuple[str, str, str]], dict[str, str | None]]:
@@ -68,18 +69,19 @@ def _descendants(mid: str, children: dict[str, list[str]]) -> int:
 
 
 def svg(site: Site, page: Page) -> str:
-    """Each model on its own row, indented by lineage depth. The edge from a model's parent in the
-    drawing runs down from the parent's dot and across to the child, so it never crosses a label;
-    edges from other bases curve in from the end of the base's label, and labels carry a halo in the
-    page's background colour (assets/site.css), so an edge passing beneath one leaves it readable."""
+    """Each model on its own row, indented by lineage depth, drawn at its natural size (1 unit = 1 CSS px,
+    so its 12-px labels are never scaled down); where the column is narrower (a phone) it scrolls sideways
+    in a frame that shows a cue. The edge from a model's parent in the drawing runs down from the parent's
+    dot and across to the child, so it never crosses a label; an edge from a second base runs from the end
+    of that base's label to the end of the child's, along a lane to the right of both. Labels carry a halo
+    in the page's background colour (assets/site.css), so an edge passing beneath one leaves it readable."""
     placed, edges, parents = _layout(site)
     if not placed:
         return ""
-    where = {mid: (PAD + col * COL, PAD + row * ROW + ROW / 2) for mid, col, row in placed}
+    where = {mid: (PAD + col * INDENT, PAD + row * ROW + ROW / 2) for mid, col, row in placed}
     names = {mid: site.name(site.catalog.get("model", mid)) for mid, _c, _r in placed}
-    label_end = {mid: where[mid][0] + 9 + text_width(names[mid]) for mid in where}
-    width = int(max(label_end.values()) + PAD)
-    height = PAD * 2 + len(placed) * ROW
+    label_end = {mid: where[mid][0] + 9 + text_extent(names[mid]) for mid in where}
+    lanes = []
     parts = []
     for base, mid, relation in edges:
         (x1, y1), (x2, y2) = where[base], where[mid]
@@ -88,12 +90,15 @@ def svg(site: Site, page: Page) -> str:
             d = f"M{x1:.0f},{y1 + 5:.0f} V{y2 - 6:.0f} Q{x1:.0f},{y2:.0f} {x1 + 6:.0f},{y2:.0f} H{x2 - 6:.0f}"
             parts.append(f'<path class="sv-edge sv-rel-{esc(relation)}" d="{d}">{title}</path>')
         else:
-            sx = label_end[base] + 4
-            mx = (sx + x2) / 2
-            parts.append(
-                f'<path class="sv-edge sv-edge-extra sv-rel-{esc(relation)}" '
-                f'd="M{sx:.0f},{y1:.0f} C{mx:.0f},{y1:.0f} {mx:.0f},{y2:.0f} {x2 - 6:.0f},{y2:.0f}">{title}</path>'
+            lane = max(label_end[base], label_end[mid]) + 10
+            lanes.append(lane)
+            d = (
+                f"M{label_end[base] + 3:.0f},{y1:.0f} H{lane - 6:.0f} Q{lane:.0f},{y1:.0f} {lane:.0f},{y1 + (6 if y2 > y1 else -6):.0f} "
+                f"V{y2 + (-6 if y2 > y1 else 6):.0f} Q{lane:.0f},{y2:.0f} {lane - 6:.0f},{y2:.0f} H{label_end[mid] + 3:.0f}"
             )
+            parts.append(f'<path class="sv-edge sv-edge-extra sv-rel-{esc(relation)}" d="{d}">{title}</path>')
+    width = int(max([*label_end.values(), *lanes]) + PAD)
+    height = PAD * 2 + len(placed) * ROW
     for mid, _col, _row in placed:
         x, y = where[mid]
         model = site.catalog.get("model", mid)
@@ -102,9 +107,13 @@ def svg(site: Site, page: Page) -> str:
             f'<circle cx="{x:.0f}" cy="{y:.0f}" r="5"/>'
             f'<text x="{x + 9:.0f}" y="{y + 4:.0f}">{esc(names[mid])}</text></g></a>'
         )
+    hint = "左右滑动查看完整的树" if site.lang == "zh" else "Scroll sideways for the whole tree"
     return (
-        f'<figure class="sv-chart sv-tree" id="sv-family-tree"><svg viewBox="0 0 {width} {height}" '
-        f'width="{width}" role="img" aria-label="family tree" xmlns="http://www.w3.org/2000/svg">{"".join(parts)}</svg></figure>'
+        f'<figure class="sv-chart sv-tree" id="sv-family-tree" data-search-exclude><div class="sv-frame">'
+        f'<p class="sv-scroll-hint" hidden>{esc(hint)} →</p><div class="sv-scroll">'
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-label="{esc("家族树" if site.lang == "zh" else "Family tree")}" xmlns="http://www.w3.org/2000/svg">'
+        f'{"".join(parts)}</svg></div></div></figure>'
     )
 
 
@@ -128,10 +137,21 @@ def render(site: Site) -> tuple[str, str]:
     page = Page(site, PATH)
     zh = site.lang == "zh"
     intro = (
-        "由模型卡片的 `lineage`（基于哪个模型、如何训练）画出。左边是基座模型，向右是在它之上训练的模型。"
+        "由模型卡片的 lineage（基于哪个模型、如何训练）画出。每个基座模型下面缩进列出在它之上训练的模型；虚线是 LoRA 或 P-Tuning。"
         if zh
-        else "Drawn from the models' `lineage` (which base, and how it was trained). Bases are on the left; "
-        "models trained on them are to their right."
+        else "Drawn from the models' lineage (which base, and how it was trained). Under each base, indented, are "
+        "the models trained on it; dashed lines are LoRA or P-Tuning."
     )
-    body = [f"# {'家族树' if zh else 'Family tree'}", "", intro, "", svg(site, page), "", "## " + ("列表" if zh else "As a list"), "", lists(site, page), ""]
+    body = [
+        share.front_matter(intro) + heading(1, "家族树" if zh else "Family tree", "family-tree"),
+        "",
+        intro,
+        "",
+        svg(site, page),
+        "",
+        heading(2, "列表" if zh else "As a list", "as-a-list"),
+        "",
+        lists(site, page),
+        "",
+    ]
     return PATH, "\n".join(body)
