@@ -204,8 +204,8 @@ def _string_case(name: str, relative: str, old: str, new: str, field_name: str, 
         return Expect(["check", "catalog"], says=[field_error(relative, line, field_name, expected)])
 
 
-_string_case("alias-script", MODEL, "aliases: [stanford-alpaca-7b]", "aliases: [stanford-alpaca-7b, '<script>alert(1)</script>']", r"aliases\[1\]")
-_string_case("alias-bold", MODEL, "aliases: [stanford-alpaca-7b]", "aliases: [stanford-alpaca-7b, '<b>bold</b>']", r"aliases\[1\]")
+_string_case("alias-script", MODEL, "aliases: [stanford-alpaca-7b, 羊驼]", "aliases: [stanford-alpaca-7b, 羊驼, '<script>alert(1)</script>']", r"aliases\[2\]")
+_string_case("alias-bold", MODEL, "aliases: [stanford-alpaca-7b, 羊驼]", "aliases: [stanford-alpaca-7b, 羊驼, '<b>bold</b>']", r"aliases\[2\]")
 _string_case("as-surveyed-img", MODEL, "as_surveyed: 是", "as_surveyed: '<img src=x onerror=alert(1)>'", r"open\.code\.as_surveyed")
 _string_case("license-anchor", MODEL, "id: CC-BY-NC-4.0", "id: '<a href=\"https://evil.example\">MIT</a>'", r"license\.id")
 _string_case("source-title-js-link", MODEL, "title: tatsu-lab/stanford_alpaca", "title: '[repo](javascript:alert(1))'", r"sources\.repo\.title", "http")
@@ -225,7 +225,7 @@ _string_case("deepspeed-config-script", RECIPE, "overlap_comm: true", "overlap_c
 _string_case("size-name-style", MODEL, "name: alpaca-7b", "name: '<style>body{display:none}</style>'", r"sizes\[0\]\.name")
 _string_case("launch-iframe", RECIPE, "launch: torchrun", "launch: <iframe/src=x> torchrun", "launch")
 _string_case("name-escape-sequence", MODEL, "name: Alpaca", 'name: "Alpaca\\e[31m red"', "name", "control")
-_string_case("alias-bidi-override", MODEL, "aliases: [stanford-alpaca-7b]", 'aliases: [stanford-alpaca-7b, "\\u202Eevil"]', r"aliases\[1\]", "control")
+_string_case("alias-bidi-override", MODEL, "aliases: [stanford-alpaca-7b, 羊驼]", 'aliases: [stanford-alpaca-7b, 羊驼, "\\u202Eevil"]', r"aliases\[2\]", "control")
 _string_case("huge-string", MODEL, "name: Alpaca", "name: '" + "x" * 200_000 + "'", "name", "at most")
 _string_case("url-breaks-out-of-an-attribute", MODEL, "repository: https://github.com/tatsu-lab/stanford_alpaca", "repository: 'https://github.com/x\"onmouseover=\"alert(1)'", r"links\.repository", "http")
 _string_case("deviation-topic-img", RECIPE, "topic: data", "topic: <img src=x onerror=alert(1)>", r"deviations\[0\]\.topic")
@@ -253,7 +253,7 @@ def _(w: World) -> Expect:
 
 @case("set-tag")
 def _(w: World) -> Expect:
-    line = w.edit(MODEL, "aliases: [stanford-alpaca-7b]", "aliases: !!set {stanford-alpaca-7b: null}")
+    line = w.edit(MODEL, "aliases: [stanford-alpaca-7b, 羊驼]", "aliases: !!set {stanford-alpaca-7b: null}")
     return Expect(check_model(), says=[rf"catalog/models/alpaca\.yaml:{line}:\d+: .*(tag|set)"])
 
 
@@ -265,7 +265,7 @@ def _(w: World) -> Expect:
 
 @case("deep-nesting")
 def _(w: World) -> Expect:
-    line = w.edit(MODEL, "aliases: [stanford-alpaca-7b]", "aliases: " + "[" * 5000 + "]" * 5000)
+    line = w.edit(MODEL, "aliases: [stanford-alpaca-7b, 羊驼]", "aliases: " + "[" * 5000 + "]" * 5000)
     return Expect(check_model(), says=[rf"catalog/models/alpaca\.yaml:{line}:\d+: .*nest"])
 
 
@@ -373,7 +373,7 @@ def _(w: World) -> Expect:
 
 @case("unclosed-flow")
 def _(w: World) -> Expect:
-    w.edit(MODEL, "aliases: [stanford-alpaca-7b]", "aliases: [stanford-alpaca-7b")
+    w.edit(MODEL, "aliases: [stanford-alpaca-7b, 羊驼]", "aliases: [stanford-alpaca-7b")
     return Expect(check_model(), says=[r"catalog/models/alpaca\.yaml:\d+:\d+: YAML syntax"])
 
 
