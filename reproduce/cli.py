@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from reproduce import ReproduceError
-from reproduce.recipes import all_recipes, apply_overrides, effective_deepspeed, load_recipe
+from reproduce import ReproduceError, distributed
+from reproduce.deepspeed_config import predicted
+from reproduce.recipes import all_recipes, apply_overrides, load_recipe
 
 COMMANDS = ("list", "show", "data")
 
@@ -40,7 +42,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     recipe = apply_overrides(load_recipe(args.recipe), args.set or [])
     resolved = recipe.model_dump(mode="json", exclude_none=True)
-    resolved["effective_deepspeed"] = effective_deepspeed(recipe)
+    resolved["effective_deepspeed"] = predicted(recipe)
     print(json.dumps(resolved, ensure_ascii=False, indent=2))
     return 0
 
@@ -105,7 +107,7 @@ def cmd_plan(recipe, args: argparse.Namespace) -> int:
 
 
 def cmd_dry_run(recipe, args: argparse.Namespace) -> int:
-    from reproduce.run import dry_run
+    from reproduce.dry_run import dry_run
 
     for sample in dry_run(recipe, smoke=args.smoke, input_path=Path(args.input) if args.input else None, count=args.samples):
         print(f"--- sample {sample['index']} ({len(sample['input_ids'])} tokens, {sample['supervised_count']} supervised)")
@@ -123,7 +125,8 @@ def cmd_run(recipe, args: argparse.Namespace) -> int:
     result = train(recipe, output_dir=Path(args.output_dir) if args.output_dir else None, smoke=args.smoke,
                    resume=args.resume, force=args.force, steps=args.steps, save_steps=args.save_steps,
                    overrides=args.set or [])
-    print(json.dumps(result, indent=2))
+    if distributed.is_main():
+        print(json.dumps(result, indent=2))
     return 0
 
 
@@ -166,6 +169,8 @@ def _command_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # the `deepspeed` launcher passes --local_rank=N first; the rank is also in LOCAL_RANK, which is what is read
+    argv = [a for a in argv if not re.match(r"^--local[_-]rank(=\d+)?$", a)]
     try:
         if argv and argv[0] in COMMANDS:
             args = _command_parser().parse_args(argv)

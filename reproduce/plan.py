@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 from reproduce import ReproduceError
-from reproduce.recipes import effective_deepspeed, examples_count, total_steps
+from reproduce.deepspeed_config import predicted
+from reproduce.schedule import examples_count, total_steps
 from survey.rules.plausibility import peak_flops
 from survey.schema.recipe import Recipe
 
@@ -123,7 +124,7 @@ def memory_per_device(recipe: Recipe, devices: int) -> Memory:
 
 def tokens(recipe: Recipe) -> tuple[int | None, str]:
     h = recipe.hyperparameters
-    steps = total_steps(recipe)
+    steps = total_steps(recipe, recipe.hyperparameters.devices or 1)
     batch = h.global_batch_size
     if h.max_steps and batch:
         return h.max_steps * batch * h.max_length, f"{h.max_steps} steps x {batch} sequences x {h.max_length} tokens (upper bound)"
@@ -189,5 +190,5 @@ def make_plan(recipe: Recipe, hardware: str | None = None) -> dict:
                        "activations": memory.activations / GIB, "total": memory.total / GIB, "cpu_offload_total": memory.cpu / GIB},
         "fits": fits, "tokens": token_count, "tokens_basis": token_basis, "flops": total_flops,
         "hours": hours, "mfu_assumed": MFU, "launch": launch_commands(recipe, hw),
-        "deepspeed": effective_deepspeed(recipe, devices=devices),
+        "deepspeed": predicted(recipe, devices=devices),
     }
