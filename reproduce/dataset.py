@@ -33,12 +33,14 @@ def read_part(path: Path, fmt: str, construction: str | None) -> list[dict]:
 
         rows = construct(construction, path)
         return [normalise(path, i + 1, row, "alpaca") for i, row in enumerate(rows)]
-    from reproduce.oa_data import READERS, oasst_trees
+    from reproduce.oa_data import OA_SEED, READERS, oasst_trees
 
     if fmt == "oasst-export":
         return [c for tree in oasst_trees(path) for c in tree]
     if fmt in READERS:
-        return READERS[fmt](path)
+        import random
+
+        return READERS[fmt](path, random.Random(OA_SEED))
     return load_examples(path, fmt)
 
 

@@ -86,7 +86,8 @@ def segments(name: str, example: dict, eos: str = "</s>", system: str | None = N
         # OA's DialogueDataCollator marks every token of an assistant message (from <|assistant|> to its EOS) and
         # trains on `targets = roll(input_ids, -1)`: the token *after* each marked one is predicted. In labels
         # aligned with input_ids that is the reply, its EOS and the <|prompter|> opening the next turn.
-        prefix = system or ""
+        tag = example.get("oa_system")  # Open-Assistant's system tag (oa_data.system_tag)
+        prefix = (system or "") + (f"<|system|>{tag}\n{eos}" if tag else "")
         for index, (user, assistant) in enumerate(pairs):
             if index:
                 out.append(Segment("<|prompter|>", True))
