@@ -85,19 +85,28 @@ def cmd_plan(recipe, args: argparse.Namespace) -> int:
     out = _console()
     out.print(f"[bold]{recipe.id}[/] on {plan['hardware']} ({plan['hardware_origin']}), {plan['devices']} device(s), "
               f"{'LoRA' if recipe.lora else 'ZeRO stage ' + str(plan['zero_stage']) if plan['zero_stage'] is not None else recipe.distributed.strategy}")
-    table = Table(title="GPU memory per device (estimate)")
+    table = Table(title="Memory estimate")
     table.add_column("part")
     table.add_column("GiB", justify="right")
     for key, value in plan["memory_gib"].items():
         table.add_row(key.replace("_", " "), f"{value:,.1f}")
     out.print(table)
+    out.print(f"model states: {plan['memory_basis']}", markup=False)
     if plan["fits"] is not None:
         out.print("fits in device memory" if plan["fits"] else "[red]does not fit in device memory[/]")
-    out.print(f"tokens: {plan['tokens'] if plan['tokens'] is not None else 'unknown'} — {plan['tokens_basis']}", markup=False)
+    if plan["memory_gib"]["host"]:
+        known = f", this host has {plan['host_memory_gib']:.0f} GiB" if plan["host_memory_gib"] else ""
+        out.print(f"host memory for the offload: {plan['memory_gib']['host']:.1f} GiB per host{known}"
+                  + ("" if plan["host_fits"] is not False else " [red](too little)[/]"))
+    tokens = f"{plan['tokens']:,.0f}" if plan["tokens"] is not None else "unknown"
+    out.print(f"tokens: {tokens} — {plan['tokens_basis']}", markup=False)
     if plan["flops"]:
         out.print(f"FLOPs: {plan['flops']:.3e}", markup=False)
     if plan["hours"] is not None:
-        out.print(f"estimated time: {plan['hours']:.1f} hours at {plan['mfu_assumed']:.0%} utilisation", markup=False)
+        t = plan["time"]
+        out.print(f"estimated time: {t['hours']:.1f} hours = compute {t['compute_hours']:.1f} (at {t['mfu_assumed']:.0%} "
+                  f"utilisation) + communication {t['communication_hours']:.1f} + offload {t['offload_hours']:.1f}; "
+                  f"{t['effective_mfu']:.0%} of peak overall", markup=False)
     else:
         out.print("estimated time: unknown (name hardware with --hardware 8xA100-80GB)", markup=False)
     out.print("launch:")
