@@ -53,7 +53,7 @@ def checkpoint_problem(folder: Path) -> str | None:
 
 def resume_checkpoint(output_dir: Path) -> Path:
     """The newest complete checkpoint-N in `output_dir`; incomplete newer ones are removed so Trainer never sees them."""
-    folders = sorted((p for p in output_dir.glob("checkpoint-*") if p.is_dir() and step_of(p) >= 0), key=_step, reverse=True)
+    folders = sorted((p for p in output_dir.glob("checkpoint-*") if p.is_dir() and step_of(p) >= 0), key=step_of, reverse=True)
     if not folders:
         raise ReproduceError(f"--resume: no checkpoint-* folder in {output_dir}; run without --resume to start over")
     problems = []

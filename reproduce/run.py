@@ -99,6 +99,7 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
         "final_loss": losses[-1] if losses else None, "eval_loss": evals[-1] if evals else None,
         "seconds": round(time.time() - started, 1), "zero_stage": recipe.deepspeed.stage if ds_config else None,
         "lora": bool(recipe.lora), "resumed_from": checkpoints.step_of(last) if last else None,
+        "engine": type(trainer.model_wrapped).__name__,
     }
     if not distributed.is_main():
         return result

@@ -54,7 +54,7 @@ def training_arguments(recipe: Recipe, run: RunDir, *, world: int, precision: Pr
         load_best_model_at_end=evaluate and h.load_best_model_at_end,
         metric_for_best_model="loss" if evaluate and h.load_best_model_at_end else None,
         seed=h.seed, report_to=[], include_num_input_tokens_seen="non_padding",
-        gradient_checkpointing=h.gradient_checkpointing, deepspeed=deepspeed, use_cpu=cpu,
+        activation_checkpointing=h.gradient_checkpointing, deepspeed=deepspeed, use_cpu=cpu,
         ddp_find_unused_parameters=False if recipe.lora else None,
         remove_unused_columns=False, dataloader_num_workers=0, **precision.arguments(),
     )
@@ -67,13 +67,15 @@ def trainer_class():
     divides it by the accumulation steps; data-parallel gradients are averaged over processes. "token"
     averaging (transformers 5's default): the step's supervised tokens are counted over accumulation and devices
     and each weighs the same. A micro batch without a supervised token gives a zero loss (the mean over no tokens
-    would be NaN and spoil the step)."""
+    would be NaN and spoil the step). The logged learning rate is the one the logged step applied, read from the
+    optimizer when the step begins."""
     from transformers import Trainer
 
     class ReproduceTrainer(Trainer):
         def __init__(self, *args: Any, loss_averaging: str, meter: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.meter = meter
+            self.step_lr: float | None = None
             if loss_averaging == "micro-batch":
                 self.model_accepts_loss_kwargs = False  # the model averages each micro batch; Trainer divides by GA
 
@@ -85,7 +87,16 @@ def trainer_class():
                 return (loss, outputs) if return_outputs else loss
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
 
+        def training_step(self, model, inputs, num_items_in_batch=None):  # noqa: ANN001
+            if self.step_lr is None:  # the step's first micro batch: the rate its update will apply
+                self.step_lr = float(self.optimizer.param_groups[0]["lr"])
+            return super().training_step(model, inputs, num_items_in_batch)
+
         def log(self, logs, start_time=None):  # noqa: ANN001 - before any callback sees the logs
+            if "learning_rate" in logs and self.step_lr is not None:
+                # the rate the logged step applied: what Trainer logs here depends on who steps the scheduler
+                # (the rate before the step for its own, after it when DeepSpeed steps one inside backward)
+                logs["learning_rate"], self.step_lr = self.step_lr, None
             self.meter.add(logs, self.state)
             super().log(logs, start_time)
 
