@@ -75,3 +75,13 @@ def main_first():
     finally:
         if leader:
             barrier()
+
+
+def finish() -> None:
+    """Every process waits for rank 0's last writes, then the group is taken down, so that no process exits (and
+    tears its communication threads down) while another still uses them."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        barrier()
+        dist.destroy_process_group()

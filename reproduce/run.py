@@ -42,7 +42,6 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
         from reproduce import feasibility
 
         feasibility.check(recipe)
-    run.root.mkdir(parents=True, exist_ok=True)
     steps = steps if steps is not None else (SMOKE_STEPS if smoke else None)
 
     device = Device.detect()
@@ -55,6 +54,7 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
     args = training_arguments(recipe, run, world=world, precision=precision, max_steps=total or -1,
                               deepspeed=ds_config, has_eval=dataset.holds_out(recipe), cpu=not device.cuda,
                               save_steps=save_steps)
+    run.root.mkdir(parents=True, exist_ok=True)
 
     with distributed.main_first():
         source = None if smoke else hub.download_model(recipe)
@@ -101,21 +101,28 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
         "lora": bool(recipe.lora), "resumed_from": checkpoints.step_of(last) if last else None,
         "engine": type(trainer.model_wrapped).__name__,
     }
-    if not distributed.is_main():
-        return result
-    final = samples.final_model(trainer.model, run.final) if _zero3(ds_config) else trainer.model
-    samples.write_samples(recipe, final, tokenizer, run.samples, max_new_tokens=SMOKE_NEW_TOKENS if smoke else NEW_TOKENS)
+    if distributed.is_main():
+        deviations = _deviations(recipe, smoke, device, precision.deviations, ds_config, total, data, model)
+        final = samples.final_model(trainer.model, run.final) if _zero3(ds_config) else trainer.model
+        samples.write_samples(recipe, final, tokenizer, run.samples,
+                              max_new_tokens=SMOKE_NEW_TOKENS if smoke else NEW_TOKENS)
+        _write_manifest(recipe, run, trainer, result, data, overrides, deviations)
+    distributed.finish()
+    return result
+
+
+def _write_manifest(recipe: Recipe, run: RunDir, trainer, result: dict, data: dataset.Encoded,  # noqa: ANN001
+                    overrides: list[str] | None, deviations: list[str]) -> None:
+    h = recipe.hyperparameters
     manifest.write(run.manifest, {
-        **result, "base": {"hub": recipe.base.hub, "revision": "random-init" if smoke else recipe.base.revision},
-        "training_arguments": arguments_record(args), "deepspeed": resolved_deepspeed(trainer),
+        **result, "base": {"hub": recipe.base.hub, "revision": "random-init" if result["smoke"] else recipe.base.revision},
+        "training_arguments": arguments_record(trainer.args), "deepspeed": resolved_deepspeed(trainer),
         "loss_averaging": h.loss_averaging, "overrides": list(overrides or []), "seed": h.seed,
         "git_commit": manifest.git_commit(), "hardware": manifest.hardware(),
         "data_sha256": manifest.dataset_digest(data.train), "eval_data_sha256": manifest.dataset_digest(data.eval),
         "dataset_cache": data.cache, "recipe_card": recipe.model_dump(mode="json", exclude_none=True),
-        "versions": manifest.versions(),
-        "deviations_in_this_run": _deviations(recipe, smoke, device, precision.deviations, ds_config, total, data, model),
+        "versions": manifest.versions(), "deviations_in_this_run": deviations,
     })
-    return result
 
 
 def _train_and_save(trainer, tokenizer, run: RunDir, recipe: Recipe, smoke: bool, last: Path | None) -> None:  # noqa: ANN001
