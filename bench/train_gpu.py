@@ -32,8 +32,11 @@ from survey.rules.plausibility import PEAK_FLOPS  # noqa: E402
 
 MODES = {"zero3-offload": "alpaca-7b", "lora": "alpaca-lora-7b"}
 # stanford_alpaca's configs/default_offload_opt_param.json offloads both; the recipe dropped that, the benchmark puts it back
+# (and its DeepSpeed AdamW, which DeepSpeed runs as its CPU Adam when the optimizer is offloaded)
 OFFLOAD = {"zero3-offload": ['deepspeed.config.zero_optimization.offload_optimizer={"device": "cpu", "pin_memory": true}',
-                             'deepspeed.config.zero_optimization.offload_param={"device": "cpu", "pin_memory": true}']}
+                             'deepspeed.config.zero_optimization.offload_param={"device": "cpu", "pin_memory": true}',
+                             'deepspeed.config.optimizer={"type": "AdamW", "params": {"lr": "auto", "betas": "auto", '
+                             '"eps": "auto", "weight_decay": "auto"}}']}
 WARMUP_STEPS = 2
 
 

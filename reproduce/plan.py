@@ -16,7 +16,9 @@ bench/plan_accuracy.py holds the result against every published training time in
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
 from dataclasses import dataclass
 
 from reproduce import ReproduceError
@@ -205,16 +207,15 @@ def memory(w: Workload, devices: int, nodes: int = 1) -> Memory:
             states, basis = 16 * n, "data parallel: fp32 weights, gradients and Adam moments (16 bytes per parameter)"
         return Memory(states, activations(w), 0.0, basis)
     per_node = max(1, devices // nodes)
-    if w.zero_stage >= 3:
+    with contextlib.redirect_stdout(sys.stderr):  # DeepSpeed logs its accelerator choice on stdout: keep --json clean
         from deepspeed.runtime.zero.stage3 import estimate_zero3_model_states_mem_needs
-
+        from deepspeed.runtime.zero.stage_1_and_2 import estimate_zero2_model_states_mem_needs
+    if w.zero_stage >= 3:
         cpu, gpu, _ = estimate_zero3_model_states_mem_needs(
             int(n), int(w.largest_layer), num_gpus_per_node=per_node, num_nodes=nodes,
             cpu_offload=w.offload_optimizer, cpu_offload_params=w.offload_params, zero_init=True)
         basis = "DeepSpeed estimate_zero3_model_states_mem_needs"
     else:
-        from deepspeed.runtime.zero.stage_1_and_2 import estimate_zero2_model_states_mem_needs
-
         cpu, gpu = estimate_zero2_model_states_mem_needs(int(n), num_gpus_per_node=per_node, num_nodes=nodes,
                                                          cpu_offload=w.offload_optimizer)
         basis = "DeepSpeed estimate_zero2_model_states_mem_needs"
