@@ -139,6 +139,16 @@ def cmd_run(recipe, args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, found {value}")
+    return value
+
+
 def _run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m reproduce", description="Retrain a baseline from its recipe.",
                                      epilog="other commands: list, show RECIPE, data RECIPE --input FILE --output FILE.jsonl")
@@ -146,17 +156,19 @@ def _run_parser() -> argparse.ArgumentParser:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--plan", action="store_true", help="memory, tokens, FLOPs, time and launch commands; downloads nothing")
     mode.add_argument("--dry-run", action="store_true", help="show the first samples: prompt text, token ids, supervised tokens")
-    parser.add_argument("--smoke", action="store_true", help="tiny random model, shipped examples, CPU, about a minute")
+    parser.add_argument("--smoke", action="store_true",
+                        help="the real configuration with a tiny random model and the shipped examples, on the CPU")
     parser.add_argument("--hardware", help="for --plan: e.g. 8xA100-80GB (default: detected, else recorded)")
     parser.add_argument("--json", action="store_true", help="for --plan: machine-readable output")
     parser.add_argument("--input", help="for --dry-run: a data file instead of the recipe's data")
-    parser.add_argument("--samples", type=int, default=2)
+    parser.add_argument("--samples", type=_positive, default=2)
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a recipe value (dotted path)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from the newest complete checkpoint (one with a COMPLETE marker) in the output folder")
-    parser.add_argument("--save-steps", type=int, help="save a checkpoint every this many optimizer steps")
+    parser.add_argument("--save-steps", type=_positive, help="save a checkpoint every this many optimizer steps")
     parser.add_argument("--force", action="store_true", help="run even if the feasibility check fails")
-    parser.add_argument("--steps", type=int, help="stop after this many optimizer steps")
+    parser.add_argument("--steps", type=_positive,
+                        help="stop after this many optimizer steps, on the full run's schedule (--smoke: 20)")
     parser.add_argument("--output-dir")
     return parser
 

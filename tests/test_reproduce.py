@@ -290,3 +290,13 @@ def test_qwen_template_is_llamafactorys_exactly():
         card = (text["system"].replace("{content}", template.system) + user("Hi") + reply("Hello!")
                 + text["separator"] + user("Bye") + reply("Goodbye."))
         assert card == render("qwen", CHAT)
+
+
+def test_bad_run_arguments_are_refused_before_anything_is_written(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["alpaca-7b", "--smoke", "--steps", "0", "--output-dir", str(out)]) == 2
+    assert "--steps: expected 1 or more, found 0" in capsys.readouterr().err
+    assert main(["alpaca-7b", "--smoke", "--set", "hyperparameters.truncation=random-offset", "--output-dir", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "random_offset_probability exactly when truncation is random-offset" in err and "Traceback" not in err
+    assert not out.exists()
