@@ -300,3 +300,30 @@ def test_bad_run_arguments_are_refused_before_anything_is_written(tmp_path, caps
     err = capsys.readouterr().err
     assert "random_offset_probability exactly when truncation is random-offset" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_embeddings_are_resized_as_each_original_did():
+    """stanford_alpaca: new rows are the mean of the old; Open-Assistant: 5 special tokens and the rows rounded to a
+    multiple of 16, new rows from the model's own initialisation (as the 2023 transformers did, not 5.x's mean)."""
+    torch = pytest.importorskip("torch")
+    from reproduce.dataset import shipped_examples
+    from reproduce.tiny import tiny_model
+    from reproduce.tokenizer import apply_policy, resize_embeddings, smoke
+
+    for recipe_id in ("alpaca-7b", "oasst-bloom-zh-3b"):
+        recipe = load_recipe(recipe_id)
+        tokenizer = smoke(recipe, shipped_examples(recipe)[0])
+        model = tiny_model(recipe, len(tokenizer))
+        old = model.get_input_embeddings().weight.detach().clone()
+        added = apply_policy(recipe, tokenizer)
+        resize_embeddings(recipe, model, tokenizer, added)
+        rows = model.get_input_embeddings().weight.detach()
+        if recipe_id == "alpaca-7b":
+            assert added == 1 and rows.shape[0] == len(tokenizer)
+            assert torch.allclose(rows[-1], old.mean(dim=0), atol=1e-6)
+        else:
+            assert added == 3  # <|system|>, <|prefix_begin|>, <|prefix_end|>; the tiny tokenizer has the other two
+            assert rows.shape[0] % 16 == 0 and rows.shape[0] >= len(tokenizer)
+            new = rows[old.shape[0]:]
+            assert not torch.allclose(new, old.mean(dim=0).expand_as(new), atol=1e-3)
+            assert torch.equal(rows[:old.shape[0]], old)
