@@ -23,8 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from reproduce.data import load_examples  # noqa: E402
 from reproduce.recipes import load_recipe  # noqa: E402
-from reproduce.run import apply_tokenizer_policy, encode  # noqa: E402
+from reproduce.dataset import encode  # noqa: E402
 from reproduce.templates import ALPACA, IGNORE_INDEX, render, tokenize  # noqa: E402
+from reproduce.tokenizer import apply_policy  # noqa: E402
 from reproduce.tiny import tiny_tokenizer  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "alpaca_zh_2k.json"
@@ -99,19 +100,15 @@ def main() -> None:
     examples = examples * args.copies
     records = [{"instruction": e["instruction"], "input": e["input"], "output": e["output"]} for e in examples]
     max_length = recipe.hyperparameters.max_length
-    apply_tokenizer_policy(recipe, tokenizer)
+    apply_policy(recipe, tokenizer)
     tokenizer.model_max_length = max_length
 
     ours_s, ours = min((timed(encode, recipe, examples, tokenizer) for _ in range(args.runs)), key=lambda r: r[0])
     loop_s = min(timed(lambda: [tokenize("alpaca", e, tokenizer, max_length) for e in examples])[0] for _ in range(args.runs))
     orig_s, orig = min((timed(original, records, tokenizer) for _ in range(args.runs)), key=lambda r: r[0])
 
-    # Identical outputs: encode drops examples with nothing supervised, so compare against those kept.
-    expected = []
-    for ids, labels in zip(orig["input_ids"], orig["labels"]):
-        item = {"input_ids": ids.tolist(), "labels": labels.tolist()}
-        if any(label != IGNORE_INDEX for label in item["labels"]):
-            expected.append(item)
+    # Identical outputs, example for example (those left with nothing supervised too, as the original keeps them)
+    expected = [{"input_ids": ids.tolist(), "labels": labels.tolist()} for ids, labels in zip(orig["input_ids"], orig["labels"])]
     assert ours == expected, "reproduce's encode and the stanford_alpaca approach differ"
     tokens = sum(len(item["input_ids"]) for item in ours)
     truncated = sum(len(item["input_ids"]) == max_length for item in ours)
@@ -127,7 +124,7 @@ def main() -> None:
         table.add_row(name, f"{seconds:.3f}", f"{count / seconds:,.0f}", f"{orig_s / seconds:.2f}x")
     console = Console(width=160)
     console.print(table)
-    console.print(f"identical input_ids and labels for all {len(ours):,} kept examples ({tokens:,} tokens, "
+    console.print(f"identical input_ids and labels for all {len(ours):,} examples ({tokens:,} tokens, "
                   f"{truncated} truncated at {max_length}); tokenizer: byte-level BPE, {len(tokenizer):,} tokens; "
                   f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     console.print(f"headline: reproduce encode / stanford_alpaca approach = {orig_s / ours_s:.2f}x examples/s")

@@ -25,9 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import data_pipeline  # noqa: E402
 
 from reproduce.recipes import load_recipe  # noqa: E402
-from reproduce.run import PadCollator, apply_tokenizer_policy, encode, resize_embeddings  # noqa: E402
+from reproduce.collator import PadCollator  # noqa: E402
+from reproduce.dataset import encode  # noqa: E402
 from reproduce.templates import render  # noqa: E402
 from reproduce.tiny import tiny_model, tiny_tokenizer  # noqa: E402
+from reproduce.tokenizer import apply_policy, resize_embeddings  # noqa: E402
 
 
 def batches(dataset: list[dict], size: int, steps: int, seed: int, grouped: bool) -> list[list[dict]]:
@@ -84,10 +86,9 @@ def main() -> None:
     max_length = recipe.hyperparameters.max_length
     size = args.batch or recipe.hyperparameters.per_device_batch_size
     tokenizer = tiny_tokenizer((render("alpaca", e) for e in examples), "llama", vocab_size=args.vocab)
-    added = apply_tokenizer_policy(recipe, tokenizer)
-    dataset = encode(recipe, examples, tokenizer, max_length)
     base = tiny_model(recipe, len(tokenizer))
-    resize_embeddings(base, tokenizer, added, mean_init=True)
+    resize_embeddings(recipe, base, tokenizer, apply_policy(recipe, tokenizer))
+    dataset = encode(recipe, examples, tokenizer)
     state = {k: v.clone() for k, v in base.state_dict().items()}
     vocab = base.get_input_embeddings().weight.shape[0]
     pad_id = tokenizer.pad_token_id

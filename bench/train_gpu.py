@@ -25,11 +25,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from reproduce.plan import GIB, memory_per_device  # noqa: E402
-from reproduce.recipes import effective_deepspeed, load_recipe  # noqa: E402
+from reproduce.deepspeed_config import run_config  # noqa: E402
+from reproduce.plan import GIB, memory, workload  # noqa: E402
+from reproduce.recipes import apply_overrides, load_recipe  # noqa: E402
 from survey.rules.plausibility import PEAK_FLOPS  # noqa: E402
 
 MODES = {"zero3-offload": "alpaca-7b", "lora": "alpaca-lora-7b"}
+# stanford_alpaca's configs/default_offload_opt_param.json offloads both; the recipe dropped that, the benchmark puts it back
+# (and its DeepSpeed AdamW, which DeepSpeed runs as its CPU Adam when the optimizer is offloaded)
+OFFLOAD = {"zero3-offload": ['deepspeed.config.zero_optimization.offload_optimizer={"device": "cpu", "pin_memory": true}',
+                             'deepspeed.config.zero_optimization.offload_param={"device": "cpu", "pin_memory": true}',
+                             'deepspeed.config.optimizer={"type": "AdamW", "params": {"lr": "auto", "betas": "auto", '
+                             '"eps": "auto", "weight_decay": "auto"}}']}
 WARMUP_STEPS = 2
 
 
@@ -45,14 +52,9 @@ def model_config(recipe, tiny: bool):
                        max_position_embeddings=max(2048, recipe.hyperparameters.max_length))
 
 
-def deepspeed_config(recipe, tiny: bool) -> dict:
-    """The recipe's effective config (every "auto" resolved) for one device and one micro batch per step; on the
-    CPU check, the smoke run's version of it (no offload, fp32)."""
-    if tiny:
-        from reproduce.run import smoke_deepspeed
-
-        return smoke_deepspeed(recipe, recipe.hyperparameters.per_device_batch_size, 1)
-    config = effective_deepspeed(recipe, devices=1)
+def deepspeed_config(recipe) -> dict:
+    """The recipe's config with one micro batch per step; every other "auto" is the Trainer's to fill."""
+    config = run_config(recipe)
     micro = recipe.hyperparameters.per_device_batch_size
     config.update(train_micro_batch_size_per_gpu=micro, gradient_accumulation_steps=1, train_batch_size=micro)
     return config
@@ -63,21 +65,21 @@ def child(mode: str, steps: int, tiny: bool) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, Trainer, TrainerCallback, TrainingArguments
 
-    from reproduce.run import _single_process_env
+    from reproduce import distributed
 
-    recipe = load_recipe(MODES[mode])
+    recipe = apply_overrides(load_recipe(MODES[mode]), OFFLOAD.get(mode, []))
     h = recipe.hyperparameters
     gpu = torch.cuda.is_available() and not tiny
     micro, length = h.per_device_batch_size, h.max_length
-    ds_config = deepspeed_config(recipe, tiny) if mode == "zero3-offload" else None
+    ds_config = deepspeed_config(recipe) if mode == "zero3-offload" else None
     if ds_config is not None:
-        _single_process_env()
+        distributed.start(deepspeed=True, cuda=gpu)
     # TrainingArguments comes first: with a ZeRO-3 config it makes from_config build the model partitioned
     args = TrainingArguments(
         output_dir=str(ROOT / "build" / "bench-gpu" / mode), per_device_train_batch_size=micro,
         gradient_accumulation_steps=1, max_steps=steps, learning_rate=h.learning_rate, warmup_steps=0,
-        logging_steps=1, save_strategy="no", report_to=[], bf16=gpu, use_cpu=not gpu and ds_config is None,
-        gradient_checkpointing=h.gradient_checkpointing, deepspeed=ds_config, remove_unused_columns=False,
+        logging_steps=1, save_strategy="no", report_to=[], bf16=gpu, use_cpu=not gpu,
+        activation_checkpointing=h.gradient_checkpointing, deepspeed=ds_config, remove_unused_columns=False,
         dataloader_num_workers=0, seed=h.seed,
     )
     torch.manual_seed(0)
@@ -112,13 +114,13 @@ def child(mode: str, steps: int, tiny: bool) -> dict:
     device = torch.cuda.get_device_name() if gpu else "cpu"
     family = next((name for name in PEAK_FLOPS if name in device), None)
     flops_per_token = (4 if mode == "lora" else 6) * parameters
-    planned = memory_per_device(recipe, 1)
+    planned = memory(workload(recipe, 1), 1)
     return {
         "mode": mode, "recipe": recipe.id, "device": device, "parameters": parameters, "micro_batch": micro,
         "sequence": length, "steps": steps, "seconds_per_step": seconds, "tokens_per_second": tokens_per_second,
         "mfu": flops_per_token * tokens_per_second / PEAK_FLOPS[family] if gpu and family else None,
         "peak_gib": torch.cuda.max_memory_allocated() / GIB if gpu else None,
-        "planned_gib": planned.total / GIB, "planned_cpu_gib": planned.cpu / GIB,
+        "planned_gib": planned.total / GIB, "planned_cpu_gib": planned.host / GIB,
     }
 
 

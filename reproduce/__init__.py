@@ -1,9 +1,10 @@
 """Retrain the survey's baselines from their recorded recipes (catalog/recipes/).
 
 `python -m reproduce list | show | data | RECIPE [--plan | --dry-run | --smoke]`.
-Only the standard library, pydantic and rich are needed for list/show/plan/data;
-tokenising and training need the `train` extra (transformers, tokenizers,
-deepspeed, peft, huggingface_hub) and a torch build of your own.
+Only the standard library, pydantic and rich are needed for list/show/data; `--plan`
+takes DeepSpeed's memory estimators for ZeRO recipes; tokenising and training need
+the `train` extra (transformers, tokenizers, deepspeed, peft, huggingface_hub) and a
+torch build of your own. The modules are listed in the README (Reproducing a baseline).
 """
 
 from __future__ import annotations

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
-from reproduce import ReproduceError
-from reproduce.recipes import all_recipes, apply_overrides, effective_deepspeed, load_recipe
+from reproduce import ReproduceError, distributed
+from reproduce.deepspeed_config import predicted
+from reproduce.recipes import all_recipes, apply_overrides, load_recipe
 
 COMMANDS = ("list", "show", "data")
 
@@ -40,7 +42,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     recipe = apply_overrides(load_recipe(args.recipe), args.set or [])
     resolved = recipe.model_dump(mode="json", exclude_none=True)
-    resolved["effective_deepspeed"] = effective_deepspeed(recipe)
+    resolved["effective_deepspeed"] = predicted(recipe)
     print(json.dumps(resolved, ensure_ascii=False, indent=2))
     return 0
 
@@ -83,19 +85,28 @@ def cmd_plan(recipe, args: argparse.Namespace) -> int:
     out = _console()
     out.print(f"[bold]{recipe.id}[/] on {plan['hardware']} ({plan['hardware_origin']}), {plan['devices']} device(s), "
               f"{'LoRA' if recipe.lora else 'ZeRO stage ' + str(plan['zero_stage']) if plan['zero_stage'] is not None else recipe.distributed.strategy}")
-    table = Table(title="GPU memory per device (estimate)")
+    table = Table(title="Memory estimate")
     table.add_column("part")
     table.add_column("GiB", justify="right")
     for key, value in plan["memory_gib"].items():
         table.add_row(key.replace("_", " "), f"{value:,.1f}")
     out.print(table)
+    out.print(f"model states: {plan['memory_basis']}", markup=False)
     if plan["fits"] is not None:
         out.print("fits in device memory" if plan["fits"] else "[red]does not fit in device memory[/]")
-    out.print(f"tokens: {plan['tokens'] if plan['tokens'] is not None else 'unknown'} — {plan['tokens_basis']}", markup=False)
+    if plan["memory_gib"]["host"]:
+        known = f", this host has {plan['host_memory_gib']:.0f} GiB" if plan["host_memory_gib"] else ""
+        out.print(f"host memory for the offload: {plan['memory_gib']['host']:.1f} GiB per host{known}"
+                  + ("" if plan["host_fits"] is not False else " [red](too little)[/]"))
+    tokens = f"{plan['tokens']:,.0f}" if plan["tokens"] is not None else "unknown"
+    out.print(f"tokens: {tokens} — {plan['tokens_basis']}", markup=False)
     if plan["flops"]:
         out.print(f"FLOPs: {plan['flops']:.3e}", markup=False)
     if plan["hours"] is not None:
-        out.print(f"estimated time: {plan['hours']:.1f} hours at {plan['mfu_assumed']:.0%} utilisation", markup=False)
+        t = plan["time"]
+        out.print(f"estimated time: {t['hours']:.1f} hours = compute {t['compute_hours']:.1f} (at {t['mfu_assumed']:.0%} "
+                  f"utilisation) + communication {t['communication_hours']:.1f} + offload {t['offload_hours']:.1f}; "
+                  f"{t['effective_mfu']:.0%} of peak overall", markup=False)
     else:
         out.print("estimated time: unknown (name hardware with --hardware 8xA100-80GB)", markup=False)
     out.print("launch:")
@@ -105,7 +116,7 @@ def cmd_plan(recipe, args: argparse.Namespace) -> int:
 
 
 def cmd_dry_run(recipe, args: argparse.Namespace) -> int:
-    from reproduce.run import dry_run
+    from reproduce.dry_run import dry_run
 
     for sample in dry_run(recipe, smoke=args.smoke, input_path=Path(args.input) if args.input else None, count=args.samples):
         print(f"--- sample {sample['index']} ({len(sample['input_ids'])} tokens, {sample['supervised_count']} supervised)")
@@ -123,8 +134,19 @@ def cmd_run(recipe, args: argparse.Namespace) -> int:
     result = train(recipe, output_dir=Path(args.output_dir) if args.output_dir else None, smoke=args.smoke,
                    resume=args.resume, force=args.force, steps=args.steps, save_steps=args.save_steps,
                    overrides=args.set or [])
-    print(json.dumps(result, indent=2))
+    if distributed.is_main():
+        print(json.dumps(result, indent=2))
     return 0
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 or more, found {value}")
+    return value
 
 
 def _run_parser() -> argparse.ArgumentParser:
@@ -134,17 +156,19 @@ def _run_parser() -> argparse.ArgumentParser:
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--plan", action="store_true", help="memory, tokens, FLOPs, time and launch commands; downloads nothing")
     mode.add_argument("--dry-run", action="store_true", help="show the first samples: prompt text, token ids, supervised tokens")
-    parser.add_argument("--smoke", action="store_true", help="tiny random model, shipped examples, CPU, about a minute")
+    parser.add_argument("--smoke", action="store_true",
+                        help="the real configuration with a tiny random model and the shipped examples, on the CPU")
     parser.add_argument("--hardware", help="for --plan: e.g. 8xA100-80GB (default: detected, else recorded)")
     parser.add_argument("--json", action="store_true", help="for --plan: machine-readable output")
     parser.add_argument("--input", help="for --dry-run: a data file instead of the recipe's data")
-    parser.add_argument("--samples", type=int, default=2)
+    parser.add_argument("--samples", type=_positive, default=2)
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a recipe value (dotted path)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from the newest complete checkpoint (one with a COMPLETE marker) in the output folder")
-    parser.add_argument("--save-steps", type=int, help="save a checkpoint every this many optimizer steps")
+    parser.add_argument("--save-steps", type=_positive, help="save a checkpoint every this many optimizer steps")
     parser.add_argument("--force", action="store_true", help="run even if the feasibility check fails")
-    parser.add_argument("--steps", type=int, help="stop after this many optimizer steps")
+    parser.add_argument("--steps", type=_positive,
+                        help="stop after this many optimizer steps, on the full run's schedule (--smoke: 20)")
     parser.add_argument("--output-dir")
     return parser
 
@@ -166,6 +190,8 @@ def _command_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # the `deepspeed` launcher passes --local_rank=N first; the rank is also in LOCAL_RANK, which is what is read
+    argv = [a for a in argv if not re.match(r"^--local[_-]rank(=\d+)?$", a)]
     try:
         if argv and argv[0] in COMMANDS:
             args = _command_parser().parse_args(argv)

@@ -16,6 +16,7 @@ from reproduce import ReproduceError
 FIELDS: dict[str, tuple[str, ...]] = {
     "alpaca": ("instruction", "output"),
     "sharegpt": ("conversations",),
+    "fastchat": ("conversations",),
     "firefly": ("kind", "input", "target"),
     "belle-multiturn": ("instruction", "output"),
     "dolly": ("instruction", "context", "response"),
@@ -120,6 +121,34 @@ def _messages_from_sharegpt(path: Path, number: int, turns: Any) -> list[dict]:
     return messages
 
 
+FASTCHAT_ROLES = {"human": "user", "gpt": "assistant"}
+
+
+def _fastchat_messages(path: Path, number: int, turns: Any) -> list[dict]:
+    """A ShareGPT conversation read as FastChat's 2023 train.py (commit 4960ca70) reads it: a first turn not from
+    the human is skipped, the others must alternate human, gpt (a trailing human turn is kept), and any other
+    speaker stops training (FastChat's KeyError and assertion, here an error naming the line)."""
+    if not isinstance(turns, list):
+        raise ReproduceError(f"{path}:{number}: expected `conversations` to be a list of {{from, value}}")
+    for turn in turns:
+        if not isinstance(turn, dict) or "from" not in turn or "value" not in turn:
+            found = ", ".join(sorted(turn)) if isinstance(turn, dict) else type(turn).__name__
+            raise ReproduceError(f"{path}:{number}: expected turns with fields from, value; found {found}")
+        if turn["from"] not in FASTCHAT_ROLES:
+            raise ReproduceError(f"{path}:{number}: speaker {turn['from']!r}: FastChat's train.py knows only 'human' "
+                                 "and 'gpt' and stops on any other; clean the data file first")
+    if turns and FASTCHAT_ROLES[turns[0]["from"]] != "user":
+        turns = turns[1:]
+    messages = []
+    for index, turn in enumerate(turns):
+        role = FASTCHAT_ROLES[turn["from"]]
+        if role != ("user", "assistant")[index % 2]:
+            raise ReproduceError(f"{path}:{number}: turn {index + 1} is from {turn['from']!r} where FastChat's "
+                                 "train.py expects human and gpt to alternate, and stops otherwise")
+        messages.append({"role": role, "content": turn["value"]})
+    return messages
+
+
 def _fix_alternation(messages: list[dict]) -> list[dict]:
     """Drop a leading assistant turn and a trailing user turn (what FastChat skips too)."""
     while messages and messages[0]["role"] != "user":
@@ -160,20 +189,24 @@ def normalise(path: Path, number: int, record: dict, fmt: str) -> dict:
         return {"messages": _fix_alternation(_belle_messages(record["instruction"], record["output"]))}
     if fmt == "sharegpt":
         return {"messages": _fix_alternation(_messages_from_sharegpt(path, number, record["conversations"]))}
+    if fmt == "fastchat":
+        return {"messages": _fastchat_messages(path, number, record["conversations"])}
     raise ReproduceError(f"reading {fmt!r} data is not implemented", code=2)
 
 
 def load_examples(path: Path, fmt: str) -> list[dict]:
+    """The examples of a file; empty conversations are dropped, except in FastChat's format, where they stay until
+    its hold-out is split off (the split permutes every record of the file) and are dropped after it."""
     out = []
     for number, record in read_records(path):
         example = normalise(path, number, record, fmt)
-        if example["messages"]:
+        if example["messages"] or fmt == "fastchat":
             out.append(example)
     return out
 
 
-def hold_out(examples: list[dict], count: int, seed: int) -> list[dict]:
-    """The training side of `datasets`' `train_test_split(test_size=count, shuffle=True, seed=seed)`, which
+def hold_out(examples: list[dict], count: int, seed: int) -> tuple[list[dict], list[dict]]:
+    """(train, test) as `datasets`' `train_test_split(test_size=count, shuffle=True, seed=seed)` makes them, which
     alpaca-lora uses to hold out its validation set: the same examples, in the same order."""
     if count >= len(examples):
         raise ReproduceError(f"the recipe holds out {count} examples for validation but the data has {len(examples)}")
@@ -183,16 +216,32 @@ def hold_out(examples: list[dict], count: int, seed: int) -> list[dict]:
         raise ReproduceError("holding out a validation set needs the `datasets` library; install the `train` extra "
                              "(pip install -e '.[train]')", code=2) from None
     split = Dataset.from_dict({"index": range(len(examples))}).train_test_split(test_size=count, shuffle=True, seed=seed)
-    return [examples[i] for i in split["train"]["index"]]
+    return [examples[i] for i in split["train"]["index"]], [examples[i] for i in split["test"]["index"]]
 
 
-def sample(examples: list[dict], sampling: Any | None, seed: int = 42) -> list[dict]:
-    """Apply a recipe's Sampling: the validation hold-out, per-category quotas (firefly's 24 x 500), then a cap."""
+def fastchat_split(examples: list[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """FastChat's 2023 train.py split: `np.random.seed(0)`, a permutation of the conversations, the first
+    int(0.98 n) of it for training and the rest for evaluation (fraction 0.02)."""
+    import numpy as np
+
+    np.random.seed(seed)
+    order = np.random.permutation(len(examples))
+    cut = int(len(order) * (1 - fraction))
+    return [examples[i] for i in order[:cut]], [examples[i] for i in order[cut:]]
+
+
+def sample(examples: list[dict], sampling: Any | None, seed: int = 42, fmt: str | None = None
+           ) -> tuple[list[dict], list[dict]]:
+    """(train, held out) under a recipe's Sampling: the validation hold-out (alpaca-lora's train_test_split, or
+    FastChat's permutation for its format), then per-category quotas (firefly's 24 x 500), then a cap."""
     if sampling is None:
-        return examples
+        return examples, []
     seed = sampling.seed if sampling.seed is not None else seed
+    held: list[dict] = []
     if sampling.val_examples:
-        examples = hold_out(examples, sampling.val_examples, seed)
+        examples, held = hold_out(examples, sampling.val_examples, seed)
+    elif sampling.val_split and fmt == "fastchat":
+        examples, held = fastchat_split(examples, sampling.val_split, seed)
     rng = random.Random(seed)
     if sampling.per_category:
         groups: dict[Any, list[dict]] = defaultdict(list)
@@ -205,7 +254,7 @@ def sample(examples: list[dict], sampling: Any | None, seed: int = 42) -> list[d
         examples = picked
     if sampling.max_examples and len(examples) > sampling.max_examples:
         examples = rng.sample(examples, sampling.max_examples)
-    return examples
+    return examples, held
 
 
 # --- neo_sft_phase2 constructions (seed 003) ---------------------------------------------------------------

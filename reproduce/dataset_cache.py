@@ -5,7 +5,8 @@ The key digests everything that shapes the result: the recipe's data parts (sour
 sampling, constructions), template, masking, tokenizer policy and max length; each data file as downloaded
 (path, size, modification time); the tokenizer itself (its serialized vocabulary, merges and special tokens,
 after the recipe's policy added its tokens); and the source of the modules that read, render and tokenize.
-Any change gives another key, so a stale set is never used. Sets are Parquet files written whole, then renamed.
+Any change gives another key, so a stale set is never used. Sets (train and held-out rows, told apart by a `split`
+column) are Parquet files written whole, then renamed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from survey.schema.recipe import Recipe
 
 # The modules whose code decides what the encoded examples are.
-CODE = ("data.py", "oa_data.py", "ted_talks.py", "templates.py", "run.py")
+CODE = ("data.py", "oa_data.py", "ted_talks.py", "templates.py", "dataset.py")
 
 
 def _tokenizer_identity(tokenizer: Any) -> str:
@@ -33,7 +34,7 @@ def _tokenizer_identity(tokenizer: Any) -> str:
     return f"{type(tokenizer).__name__}\n{specials}\n{body}"
 
 
-def cache_key(recipe: Recipe, tokenizer: Any, files: list[tuple[Any, Path]], max_length: int) -> str:
+def cache_key(recipe: Recipe, tokenizer: Any, files: list[tuple[Any, Path]]) -> str:
     digest = hashlib.sha256()
 
     def add(label: str, value: Any) -> None:
@@ -46,7 +47,8 @@ def cache_key(recipe: Recipe, tokenizer: Any, files: list[tuple[Any, Path]], max
                    "template": recipe.template.model_dump(mode="json"),
                    "masking": recipe.masking.model_dump(mode="json"),
                    "tokenizer": recipe.tokenizer.model_dump(mode="json"),
-                   "max_length": max_length, "seed": recipe.hyperparameters.seed})
+                   "max_length": recipe.hyperparameters.max_length, "truncation": recipe.hyperparameters.truncation,
+                   "seed": recipe.hyperparameters.seed})
     for part, path in files:
         stat = Path(path).stat()
         add("file", [part.name, str(path), stat.st_size, stat.st_mtime_ns])
@@ -57,27 +59,32 @@ def cache_key(recipe: Recipe, tokenizer: Any, files: list[tuple[Any, Path]], max
     return digest.hexdigest()
 
 
-def load(path: Path) -> list[dict] | None:
-    """The cached set, or None when there is none or it cannot be read (it is then built again)."""
+def load(path: Path) -> dict[str, list[dict]] | None:
+    """The cached splits, or None when there are none or they cannot be read (they are then built again)."""
     if not path.is_file():
         return None
     try:
         import pyarrow.parquet as pq
 
         table = pq.read_table(path)
-        return [{"input_ids": ids, "labels": labels}
-                for ids, labels in zip(table.column("input_ids").to_pylist(), table.column("labels").to_pylist())]
+        splits: dict[str, list[dict]] = {"train": [], "eval": []}
+        for split, ids, labels in zip(table.column("split").to_pylist(), table.column("input_ids").to_pylist(),
+                                      table.column("labels").to_pylist()):
+            splits[split].append({"input_ids": ids, "labels": labels})
+        return splits
     except Exception:  # noqa: BLE001 - a damaged or foreign file is rebuilt, never trusted
         return None
 
 
-def save(path: Path, items: list[dict]) -> None:
+def save(path: Path, splits: dict[str, list[dict]]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.table({"input_ids": pa.array([i["input_ids"] for i in items], type=pa.list_(pa.int32())),
-                      "labels": pa.array([i["labels"] for i in items], type=pa.list_(pa.int32()))})
+    rows = [(split, item) for split, items in splits.items() for item in items]
+    table = pa.table({"split": pa.array([split for split, _ in rows], type=pa.string()),
+                      "input_ids": pa.array([i["input_ids"] for _, i in rows], type=pa.list_(pa.int32())),
+                      "labels": pa.array([i["labels"] for _, i in rows], type=pa.list_(pa.int32()))})
     partial = path.with_name(path.name + ".part")
     try:
         pq.write_table(table, partial)
@@ -86,16 +93,16 @@ def save(path: Path, items: list[dict]) -> None:
         partial.unlink(missing_ok=True)
 
 
-def cached_dataset(folder: Path, recipe: Recipe, tokenizer: Any, files: list[tuple[Any, Path]], max_length: int,
-                   build: Callable[[], list[dict]]) -> tuple[list[dict], Path, bool]:
-    """(encoded examples, their cache file, whether they came from it); `build` makes them on a miss."""
-    path = folder / f"{recipe.id}-{cache_key(recipe, tokenizer, files, max_length)[:20]}.parquet"
-    items = load(path)
-    if items is not None:
-        return items, path, True
-    items = build()
+def cached_dataset(folder: Path, recipe: Recipe, tokenizer: Any, files: list[tuple[Any, Path]],
+                   build: Callable[[], dict[str, list[dict]]]) -> tuple[dict[str, list[dict]], Path, bool]:
+    """(encoded train and eval splits, their cache file, whether they came from it); `build` makes them on a miss."""
+    path = folder / f"{recipe.id}-{cache_key(recipe, tokenizer, files)[:20]}.parquet"
+    splits = load(path)
+    if splits is not None:
+        return splits, path, True
+    splits = build()
     try:
-        save(path, items)
+        save(path, splits)
     except OSError as exc:  # a cache that cannot be written costs a rebuild next time, not this run
         print(f"warning: the encoded data set was not cached ({exc}); the next run builds it again", file=sys.stderr)
-    return items, path, False
+    return splits, path, False

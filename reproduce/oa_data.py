@@ -44,6 +44,7 @@ _REFERENCES = re.compile(r"\[\d+(?:,\s*\d+)*?\]")
 _LETTER_CITATION = re.compile(r"\[[a-zA-Z]\]")
 INPUT_MAX_LENGTH = 2048  # characters; DatabricksDolly15k's input_max_length default
 OA_SEED = 287631038922  # OA's manual_seed default
+SYSTEM_PROPERTY_DROP_PROBA = 0.5  # formatting.py
 TRANSLATION_MAXIMUM = 100_000  # WMT2019 / TEDTalk maximum_size: the first 100,001 rows are all OA reads
 
 
@@ -51,6 +52,7 @@ class Rng(Protocol):
     def random(self) -> float: ...
     def choice(self, seq: Any) -> Any: ...
     def shuffle(self, x: list) -> None: ...
+    def sample(self, population: Any, k: int) -> list: ...
 
 
 def _pair(question: str, answer: str) -> dict:
@@ -102,19 +104,30 @@ def oasst_trees(path: Path, languages: list[str] | None = None) -> list[list[dic
 
 # --- single-exchange sets --------------------------------------------------------------------------------------
 
-def dolly(path: Path) -> list[dict]:
-    """DatabricksDolly15k: with a context, the question is "{context} {instruction}" (citations removed);
-    both sides cut to 2,048 characters."""
+def system_tag(example: dict, properties: dict[str, Any], rng: Rng) -> dict:
+    """formatting.py DatasetEntry.system_tag: each non-empty property (context, lang, ...) is kept with probability
+    1 - SYSTEM_PROPERTY_DROP_PROBA, the kept ones shuffled into "key: value" lines, which the oasst template puts
+    in a <|system|> turn before the first prompter turn. OA draws this every time an example is formatted (each
+    epoch); it is drawn once here, when the data set is read."""
+    kept = [(k, v) for k, v in properties.items() if v is not None and str(v).replace("\n", "")
+            and rng.random() > SYSTEM_PROPERTY_DROP_PROBA]
+    if kept:
+        rng.shuffle(kept)
+        example["oa_system"] = "\n".join(f"{k}: {v}" for k, v in kept)
+    return example
+
+
+def dolly(path: Path, rng: Rng) -> list[dict]:
+    """DatabricksDolly15k as of OA commit 62b6a92 (2023-05-07; since 42e0798, 2023-04-20): the context, citations
+    removed, is a DatasetEntry property, so it reaches the text only through the system tag; instruction and
+    response are each cut to 2,048 characters."""
     out = []
     for number, row in read_records(path):
         _need(path, number, row, "instruction", "context", "response")
         context = _REFERENCES.sub("", row["context"] or "")
-        if context:
-            context = _LETTER_CITATION.sub("", context.replace("[citation needed]", ""))
-            question = f"{context} {row['instruction']}"
-        else:
-            question = row["instruction"]
-        out.append(_pair(question[:INPUT_MAX_LENGTH], row["response"][:INPUT_MAX_LENGTH]))
+        context = _LETTER_CITATION.sub("", context.replace("[citation needed]", ""))
+        example = _pair(row["instruction"][:INPUT_MAX_LENGTH], row["response"][:INPUT_MAX_LENGTH])
+        out.append(system_tag(example, {"context": context}, rng))
     return out
 
 
@@ -126,19 +139,19 @@ def _field_pairs(path: Path, question: str, answer: str) -> list[dict]:
     return out
 
 
-def joke(path: Path) -> list[dict]:
+def joke(path: Path, rng: Rng | None = None) -> list[dict]:
     """JokeExplaination: (joke, explaination) -- the field's misspelling is the data's."""
     return _field_pairs(path, "joke", "explaination")
 
 
-def gsm8k(path: Path) -> list[dict]:
+def gsm8k(path: Path, rng: Rng | None = None) -> list[dict]:
     """QADataset index_gsm8k: (question, answer) verbatim, the worked solution and '#### N' included."""
     return _field_pairs(path, "question", "answer")
 
 
-def webgpt(path: Path) -> list[dict]:
+def webgpt(path: Path, rng: Rng) -> list[dict]:
     """WebGPT (sft): answers grouped by question, citations removed, empty or identical pairs skipped,
-    the best-scored answer kept."""
+    the best-scored answer kept; each a DatasetEntry with lang "en", so its system tag may say so."""
     scores: dict[str, dict[str, float]] = defaultdict(dict)
     for number, row in read_records(path):
         _need(path, number, row, "question", "answer_0", "answer_1", "score_0", "score_1")
@@ -150,7 +163,7 @@ def webgpt(path: Path) -> list[dict]:
     out = []
     for question, answers in scores.items():
         best = sorted(answers.items(), key=lambda item: -item[1])[0][0]  # stable: first seen wins a tie
-        out.append(_pair(question, best))
+        out.append(system_tag(_pair(question, best), {"lang": "en"}, rng))
     return out
 
 
@@ -233,7 +246,7 @@ def load_part(path: Path, part: Any, seed: int = OA_SEED, rng: Rng | None = None
             pair = f"{match.group(1)}-{match.group(2)}"
             rows = translation(path, pair, rng, _archive_rows(path, part, pair))
         elif part.format in READERS:
-            rows = READERS[part.format](path)
+            rows = READERS[part.format](path, rng)
         else:
             raise ReproduceError(f"{part.name}: {part.format!r} is not an Open-Assistant format", code=2)
         train, val = split(rows, s.val_split if s else None, rng)

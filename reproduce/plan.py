@@ -1,20 +1,58 @@
-"""`--plan`: memory per device, tokens, FLOPs, time and launch commands, without downloading anything."""
+"""`--plan`: memory per device and per host, tokens, FLOPs, time and launch commands, without downloading anything.
+
+Memory: the model states (weights, gradients, optimizer) of a ZeRO run come from DeepSpeed's own estimators
+(`estimate_zero2_model_states_mem_needs`, `estimate_zero3_model_states_mem_needs`, which also give the host memory
+an offloading run needs); LoRA and plain data-parallel runs are counted by hand (weights in 16 or 8 bits, and
+16 bytes per trainable parameter: fp32 weight, gradient and Adam's two moments). Activations follow Korthikanti et
+al. (2022).
+
+Time: a step is its compute (6 N FLOPs per token for full training, 4 N for LoRA, 2 N more with gradient
+checkpointing, at MFU of the device's dense 16-bit peak; with 8-bit weights the forward products run on the int8
+tensor cores instead), plus the collectives a sharded run waits for (ZeRO-3 / FSDP gather the weights twice and
+reduce-scatter the gradients for every micro batch; ZeRO-2 reduces the gradients every micro batch; counted as not
+overlapped), plus what offloading adds (weights and gradients over PCIe, the optimizer step on the CPU). The constants are below, each with its basis;
+bench/plan_accuracy.py holds the result against every published training time in the catalog.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sys
 from dataclasses import dataclass
 
 from reproduce import ReproduceError
-from reproduce.recipes import effective_deepspeed, examples_count, total_steps
+from reproduce.deepspeed_config import offloads, predicted
+from reproduce.schedule import accumulation, examples_count, total_steps
 from survey.rules.plausibility import peak_flops
 from survey.schema.recipe import Recipe
 
 GIB = 1024**3
-MFU = 0.40  # model FLOPs utilisation assumed for time estimates
+MFU = 0.40  # compute utilisation of a 16-bit dense fine-tune under transformers' Trainer, communication apart
+# Bus bandwidth of the collectives between the GPUs of a node, bytes/s: NVLink machines reach about half of
+# NCCL's large-message peak (A100 SXM ~230 GB/s) on the per-layer messages ZeRO-3 and FSDP send; PCIe-only cards
+# (RTX, A6000) go through the host at PCIe 4.0 x16 speed and less.
+INTERCONNECT = {"A100": 100e9, "A800": 80e9, "H100": 200e9, "H800": 100e9, "H200": 200e9, "V100": 60e9}
+PCIE = 12e9  # host <-> GPU, bytes/s per GPU: PCIe 4.0 x16 in practice
+INTER_NODE = 12.5e9  # bytes/s per GPU between nodes (100 Gb/s per GPU)
+CPU_ADAM = 4e9  # parameters/s of DeepSpeed's CPU Adam on one host (ZeRO-Offload, Ren et al. 2021: ~2.2 s per 10B)
+# 8-bit weights (bitsandbytes LLM.int8, Dettmers et al. 2022): forward matmuls run on the int8 tensor cores, backward
+# ones through fp16 weights dequantised on the fly. Around each int8 product bitsandbytes quantises the activations
+# row-wise, splits off the outlier columns into an fp16 product and transforms layouts; it is taken to reach half the
+# int8 peak. (The value was chosen while looking at Baize's and Chinese-Vicuna's published times: see bench/README.md.)
+INT8_PEAK = {"A100": 624e12, "A800": 624e12, "H100": 1979e12, "H800": 1979e12, "H200": 1979e12, "A6000": 310e12,
+             "RTX4090": 660e12, "RTX3090": 284e12, "RTX2080TI": 215e12, "V100": 0.0}  # dense int8 tensor op/s
+INT8_EFFICIENCY = 0.5
+# Dense 16-bit tensor peaks missing from survey.rules.plausibility's table (FLOP/s): the GeForce RTX 2080 Ti's fp16
+# with fp32 accumulation (NVIDIA Turing architecture whitepaper, 2018)
+EXTRA_PEAK = {"RTX2080TI": 53.8e12}
 _HARDWARE = re.compile(r"^\s*(?:(\d+)\s*[x×*]\s*)?([A-Za-z][\w.-]*?)(?:-(\d+)GB)?\s*$", re.IGNORECASE)
 DEFAULT_MEMORY_GB = {"A100": 80, "A800": 80, "H100": 80, "H800": 80, "H200": 141, "V100": 32, "A6000": 48,
                      "RTX4090": 24, "RTX3090": 24}
+ADAPTER_DIMS = {  # (fan in, fan out) of each LoRA target, in terms of the shape
+    "q_proj": ("h", "h"), "k_proj": ("h", "kv"), "v_proj": ("h", "kv"), "o_proj": ("h", "h"),
+    "gate_proj": ("h", "ff"), "up_proj": ("h", "ff"), "down_proj": ("ff", "h"), "query_key_value": ("h", "3h"),
+}
 
 
 @dataclass(frozen=True)
@@ -27,6 +65,10 @@ class HardwareSpec:
     @property
     def label(self) -> str:
         return f"{self.count}x{self.type}" + (f" on {self.nodes} nodes" if self.nodes > 1 else "")
+
+    @property
+    def family(self) -> str:
+        return self.type.split("-")[0].upper()
 
 
 def parse_hardware(text: str) -> HardwareSpec:
@@ -58,87 +100,161 @@ def detect_hardware() -> HardwareSpec | None:
 
 def recorded_hardware(recipe: Recipe) -> HardwareSpec | None:
     hw = recipe.hardware
-    if hw.unknown:
+    if hw.unknown or not hw.count:
         return None
     return parse_hardware(f"{hw.count}x{hw.type}")
 
 
+@dataclass(frozen=True)
+class Workload:
+    """What a run's memory and time depend on: from a recipe (`workload`) or from a catalog card's facts."""
+
+    parameters: float
+    layers: int
+    hidden: int
+    heads: int
+    intermediate: int
+    vocab: int
+    kv_heads: int | None = None
+    micro_batch: int = 1
+    sequence: int = 512
+    global_batch: int = 128
+    sequences: float | None = None  # processed over the run (examples x epochs)
+    mean_tokens: float | None = None  # per sequence, padding included; None: the max length (an upper bound)
+    tokens_basis: str = "unknown"
+    zero_stage: int | None = None  # None: plain data parallel; 3 stands for FSDP full_shard too
+    offload_optimizer: bool = False
+    offload_params: bool = False
+    lora_targets: tuple[str, ...] = ()
+    lora_rank: int = 0
+    int8: bool = False
+    gradient_checkpointing: bool = False
+    bytes_per_weight: int = 2
+
+    @property
+    def tokens(self) -> float | None:
+        return None if self.sequences is None else self.sequences * (self.mean_tokens or self.sequence)
+
+    @property
+    def trainable(self) -> float:
+        if not self.lora_targets:
+            return self.parameters
+        dims = {"h": self.hidden, "kv": self.hidden * (self.kv_heads or self.heads) // self.heads,
+                "ff": self.intermediate, "3h": 3 * self.hidden}
+        per_layer = sum(dims[a] + dims[b] for a, b in (ADAPTER_DIMS.get(t, ("h", "h")) for t in self.lora_targets))
+        return float(per_layer * self.lora_rank * self.layers)
+
+    @property
+    def largest_layer(self) -> float:
+        return float(max(self.vocab * self.hidden, self.intermediate * self.hidden))
+
+
+def workload(recipe: Recipe, devices: int) -> Workload:
+    h, shape = recipe.hyperparameters, recipe.base.shape
+    optimizer_off, params_off = offloads(recipe.deepspeed.config if recipe.deepspeed else None)
+    stage = recipe.deepspeed.stage if recipe.deepspeed and not recipe.lora else None
+    if stage is None and recipe.distributed.strategy == "fsdp" and not recipe.lora:
+        stage = 3
+    micro = h.per_device_batch_size
+    global_batch = micro * accumulation(recipe, devices) * devices
+    count, steps = examples_count(recipe), total_steps(recipe, devices)
+    if h.max_steps:
+        sequences, basis = h.max_steps * global_batch, (
+            f"{h.max_steps} steps x {global_batch} sequences x {h.max_length} tokens (upper bound)")
+    elif count is not None:
+        sequences, basis = count * h.epochs, (
+            f"{count} examples x {h.epochs:g} epochs x {h.max_length} tokens (upper bound; {steps} steps)")
+    else:
+        sequences, basis = None, "unknown: the data size is not recorded"
+    lora = recipe.lora
+    return Workload(
+        parameters=float(recipe.base.parameters.midpoint() or 0), layers=shape.layers, hidden=shape.hidden,
+        heads=shape.heads, intermediate=shape.intermediate, vocab=shape.vocab, kv_heads=shape.kv_heads,
+        micro_batch=micro, sequence=h.max_length, global_batch=global_batch, sequences=sequences, tokens_basis=basis,
+        zero_stage=stage, offload_optimizer=optimizer_off, offload_params=params_off,
+        lora_targets=tuple(lora.target_modules) if lora else (), lora_rank=lora.r if lora else 0,
+        int8=bool(lora and lora.load_in_8bit), gradient_checkpointing=h.gradient_checkpointing,
+        bytes_per_weight=4 if h.precision == "fp32" else 2)
+
+
 @dataclass
 class Memory:
-    params: float
-    grads: float
-    optimizer: float
+    model_states: float  # per GPU: weights, gradients, optimizer state
     activations: float
-    cpu: float
+    host: float  # per host: what offloading (and ZeRO's initialisation) keeps in CPU memory
+    basis: str
 
     @property
     def total(self) -> float:
-        return self.params + self.grads + self.optimizer + self.activations
+        return self.model_states + self.activations
 
 
-def memory_per_device(recipe: Recipe, devices: int) -> Memory:
-    """Bytes per GPU under the recipe's ZeRO stage / offload (or LoRA), mixed precision Adam."""
-    n = float(recipe.base.parameters.midpoint() or 0)
-    h = recipe.hyperparameters
-    shape = recipe.base.shape
-    half = 1 if recipe.lora and recipe.lora.load_in_8bit else 2
-    if h.precision == "fp32":
-        half = 4
-    if recipe.lora:
-        r = recipe.lora.r
-        per_layer = len(recipe.lora.target_modules) * r * (shape.hidden * 2)
-        trainable = per_layer * shape.layers
-        params = n * half + trainable * 4
-        grads = trainable * 4
-        optimizer = trainable * 8
-        cpu = 0.0
+def activations(w: Workload) -> float:
+    """Bytes of 16-bit activations kept for backward (Korthikanti et al. 2022), plus fp32 logits and their gradient."""
+    b, s, hd, a = w.micro_batch, w.sequence, w.hidden, w.heads
+    per_layer = s * b * hd * 34 + 5 * a * s * s * b
+    kept = w.layers * s * b * hd * 2 + per_layer if w.gradient_checkpointing else w.layers * per_layer
+    return float(kept + b * s * w.vocab * 4 * 2)
+
+
+def memory(w: Workload, devices: int, nodes: int = 1) -> Memory:
+    n = w.parameters
+    if w.lora_targets or w.zero_stage is None:
+        weights = n * (1 if w.int8 else w.bytes_per_weight)
+        if w.lora_targets:
+            states, basis = weights + 16 * w.trainable, "LoRA: frozen weights + 16 bytes per adapter parameter"
+        else:
+            states, basis = 16 * n, "data parallel: fp32 weights, gradients and Adam moments (16 bytes per parameter)"
+        return Memory(states, activations(w), 0.0, basis)
+    per_node = max(1, devices // nodes)
+    with contextlib.redirect_stdout(sys.stderr):  # DeepSpeed logs its accelerator choice on stdout: keep --json clean
+        from deepspeed.runtime.zero.stage3 import estimate_zero3_model_states_mem_needs
+        from deepspeed.runtime.zero.stage_1_and_2 import estimate_zero2_model_states_mem_needs
+    if w.zero_stage >= 3:
+        cpu, gpu, _ = estimate_zero3_model_states_mem_needs(
+            int(n), int(w.largest_layer), num_gpus_per_node=per_node, num_nodes=nodes,
+            cpu_offload=w.offload_optimizer, cpu_offload_params=w.offload_params, zero_init=True)
+        basis = "DeepSpeed estimate_zero3_model_states_mem_needs"
     else:
-        stage = recipe.deepspeed.stage if recipe.deepspeed and recipe.distributed.strategy == "deepspeed" else 0
-        if recipe.distributed.strategy == "fsdp":
-            stage = 3
-        zero = (recipe.deepspeed.config.get("zero_optimization", {}) if recipe.deepspeed else {})
-        params, grads, optimizer = n * half, n * half, n * 12.0  # fp32 master + Adam m and v
-        if stage >= 1:
-            optimizer /= devices
-        if stage >= 2:
-            grads /= devices
-        if stage >= 3:
-            params /= devices
-        cpu = 0.0
-        if (zero.get("offload_optimizer") or {}).get("device") == "cpu":
-            cpu += optimizer * devices
-            optimizer = 0.0
-        if (zero.get("offload_param") or {}).get("device") == "cpu":
-            cpu += params * devices
-            params = 0.0
-    b, s, hd, a, layers, v = h.per_device_batch_size, h.max_length, shape.hidden, shape.heads, shape.layers, shape.vocab
-    per_layer = s * b * hd * 34 + 5 * a * s * s * b  # bytes, fp16 activations of one layer (Korthikanti et al. 2022)
-    if h.gradient_checkpointing:
-        activations = layers * s * b * hd * 2 + per_layer
+        cpu, gpu = estimate_zero2_model_states_mem_needs(int(n), num_gpus_per_node=per_node, num_nodes=nodes,
+                                                         cpu_offload=w.offload_optimizer)
+        basis = "DeepSpeed estimate_zero2_model_states_mem_needs"
+    host = cpu if (w.offload_optimizer or w.offload_params) else 0.0
+    return Memory(float(gpu), activations(w), float(host), basis)
+
+
+def timing(w: Workload, hw: HardwareSpec) -> dict | None:
+    """Hours of the run on `hw` and what they are made of, or None when tokens or the device's peak are unknown."""
+    peak = peak_flops(hw.type) or EXTRA_PEAK.get(hw.family)
+    if not w.tokens or not peak:
+        return None
+    devices = hw.count
+    forward = (2 + (2 if w.gradient_checkpointing else 0)) * w.parameters * w.tokens  # with its recomputation
+    backward = (2 if w.lora_targets else 4) * w.parameters * w.tokens  # input gradients (+ weight gradients)
+    flops = forward + backward
+    int8 = INT8_PEAK.get(hw.family, 0.0) * INT8_EFFICIENCY if w.int8 else 0.0
+    if int8:
+        compute = (forward / int8 + backward / peak) / (devices * MFU)
     else:
-        activations = layers * per_layer
-    activations += b * s * v * 4 * 2  # fp32 logits and their gradient
-    return Memory(params, grads, optimizer, float(activations), cpu)
-
-
-def tokens(recipe: Recipe) -> tuple[int | None, str]:
-    h = recipe.hyperparameters
-    steps = total_steps(recipe)
-    batch = h.global_batch_size
-    if h.max_steps and batch:
-        return h.max_steps * batch * h.max_length, f"{h.max_steps} steps x {batch} sequences x {h.max_length} tokens (upper bound)"
-    count = examples_count(recipe)
-    if count is None:
-        return None, "unknown: the data size is not recorded"
-    return int(count * h.epochs * h.max_length), f"{count} examples x {h.epochs:g} epochs x {h.max_length} tokens (upper bound; {steps} steps)"
-
-
-def flops(recipe: Recipe, token_count: int) -> float:
-    n = float(recipe.base.parameters.midpoint() or 0)
-    factor = 4 if recipe.lora else 6  # LoRA skips the weight gradients of the frozen base
-    if recipe.hyperparameters.gradient_checkpointing:
-        factor += 2
-    return factor * n * token_count
+        compute = flops / (devices * peak * MFU)
+    micro_batches = w.sequences / w.micro_batch / devices  # per device
+    steps = w.sequences / w.global_batch
+    shard = (2 if w.bytes_per_weight == 2 else 4) * w.parameters
+    bandwidth = INTERCONNECT.get(hw.family, PCIE) if hw.nodes == 1 else INTER_NODE
+    ring = (devices - 1) / devices if devices > 1 else 0.0
+    comm = 0.0
+    if w.zero_stage is not None and not w.lora_targets and devices > 1:
+        per_micro = 3 * shard if w.zero_stage >= 3 else shard
+        comm = micro_batches * per_micro * ring / bandwidth
+    offload = 0.0
+    if w.offload_params:
+        offload += micro_batches * 2 * shard / devices / PCIE  # each device fetches its gathered layers twice
+    if w.offload_optimizer:
+        offload += micro_batches * shard / devices / PCIE  # gradients to the host
+        offload += steps * w.parameters / (CPU_ADAM * hw.nodes)  # the optimizer step on the host
+    seconds = compute + comm + offload
+    return {"hours": seconds / 3600, "flops": flops, "peak": peak, "compute_hours": compute / 3600, "communication_hours": comm / 3600,
+            "offload_hours": offload / 3600, "mfu_assumed": MFU, "effective_mfu": flops / (devices * peak * seconds)}
 
 
 def launch_commands(recipe: Recipe, hw: HardwareSpec | None) -> dict[str, str]:
@@ -158,14 +274,17 @@ def launch_commands(recipe: Recipe, hw: HardwareSpec | None) -> dict[str, str]:
     nodes = hw.nodes if hw and hw.nodes > 1 else 2
     one = f"{runner} {recipe.id}{accum(1)}"
     many = f"deepspeed --num_gpus {gpus} --module reproduce {recipe.id}{accum(gpus)}"
-    if recipe.distributed.strategy != "deepspeed" and not recipe.deepspeed:
+    if not recipe.deepspeed:
         many = f"torchrun --nproc_per_node {gpus} -m reproduce {recipe.id}{accum(gpus)}"
     multi = (f"deepspeed --hostfile hostfile --num_nodes {nodes} --num_gpus {gpus} --module reproduce {recipe.id}"
              f"{accum(nodes * gpus)}   # hostfile: one line per node, 'HOST slots={gpus}'")
+    if not recipe.deepspeed:
+        multi = (f"torchrun --nnodes {nodes} --nproc_per_node {gpus} --rdzv_backend c10d --rdzv_endpoint HOST:29500 "
+                 f"-m reproduce {recipe.id}{accum(nodes * gpus)}   # on every node; HOST: the first node's address")
     return {"1 GPU": one, f"{gpus} GPUs": many, f"{nodes} nodes x {gpus} GPUs": multi}
 
 
-def make_plan(recipe: Recipe, hardware: str | None = None) -> dict:
+def make_plan(recipe: Recipe, hardware: str | None = None, host_memory_gib: float | None = None) -> dict:
     if hardware:
         hw, origin = parse_hardware(hardware), "named"
     elif (hw := detect_hardware()) is not None:
@@ -173,21 +292,23 @@ def make_plan(recipe: Recipe, hardware: str | None = None) -> dict:
     else:
         hw, origin = recorded_hardware(recipe), "recorded"
     devices = hw.count if hw else (recipe.hyperparameters.devices or 1)
-    memory = memory_per_device(recipe, devices)
-    token_count, token_basis = tokens(recipe)
-    total_flops = flops(recipe, token_count) if token_count else None
-    hours = None
-    if hw and total_flops and (peak := peak_flops(hw.type)):
-        hours = total_flops / (hw.count * peak * MFU) / 3600
-    fits = None
-    if hw and hw.memory_gb:
-        fits = memory.total / GIB <= hw.memory_gb * 0.95
+    w = workload(recipe, devices)
+    mem = memory(w, devices, hw.nodes if hw else 1)
+    time = timing(w, hw) if hw else None
+    if host_memory_gib is None and origin == "detected":
+        from reproduce.feasibility import host_memory_gib as detect_host
+
+        host_memory_gib = detect_host()
+    fits = mem.total / GIB <= hw.memory_gb * 0.95 if hw and hw.memory_gb else None
+    host_fits = mem.host / GIB <= host_memory_gib * 0.9 if mem.host and host_memory_gib else None
     return {
         "recipe": recipe.id, "hardware": hw.label if hw else "unknown", "hardware_origin": origin, "devices": devices,
         "zero_stage": recipe.deepspeed.stage if recipe.deepspeed else None,
-        "memory_gib": {"params": memory.params / GIB, "grads": memory.grads / GIB, "optimizer": memory.optimizer / GIB,
-                       "activations": memory.activations / GIB, "total": memory.total / GIB, "cpu_offload_total": memory.cpu / GIB},
-        "fits": fits, "tokens": token_count, "tokens_basis": token_basis, "flops": total_flops,
-        "hours": hours, "mfu_assumed": MFU, "launch": launch_commands(recipe, hw),
-        "deepspeed": effective_deepspeed(recipe, devices=devices),
+        "memory_gib": {"model_states": mem.model_states / GIB, "activations": mem.activations / GIB,
+                       "total": mem.total / GIB, "host": mem.host / GIB},
+        "memory_basis": mem.basis, "fits": fits, "host_fits": host_fits, "host_memory_gib": host_memory_gib,
+        "tokens": w.tokens, "tokens_basis": w.tokens_basis, "flops": time["flops"] if time else None,
+        "hours": time["hours"] if time else None, "time": time, "mfu_assumed": MFU,
+        "launch": launch_commands(recipe, hw), "deepspeed": predicted(recipe, devices=devices),
     }
+

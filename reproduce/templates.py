@@ -78,20 +78,16 @@ def segments(name: str, example: dict, eos: str = "</s>", system: str | None = N
         # train_on_inputs=True by default: everything is supervised; EOS is added as a token id.
         return [Segment(alpaca_prompt(example, ALPACA_LORA), True), Segment(output, True)]
     system = system if system is not None else example.get("system")
+    if name == "vicuna_v1.1":
+        return _vicuna_segments(example, system)
     pairs = _pairs(example)
     out: list[Segment] = []
-    if name == "vicuna_v1.1":
-        text = (system if system is not None else VICUNA_SYSTEM) + " "
-        for user, assistant in pairs:
-            out.append(Segment(text + f"USER: {user} ASSISTANT:", False))
-            out.append(Segment(f" {assistant}</s>", True))
-            text = ""
-        return out
     if name == "oasst":
         # OA's DialogueDataCollator marks every token of an assistant message (from <|assistant|> to its EOS) and
         # trains on `targets = roll(input_ids, -1)`: the token *after* each marked one is predicted. In labels
         # aligned with input_ids that is the reply, its EOS and the <|prompter|> opening the next turn.
-        prefix = system or ""
+        tag = example.get("oa_system")  # Open-Assistant's system tag (oa_data.system_tag)
+        prefix = (system or "") + (f"<|system|>{tag}\n{eos}" if tag else "")
         for index, (user, assistant) in enumerate(pairs):
             if index:
                 out.append(Segment("<|prompter|>", True))
@@ -118,13 +114,32 @@ def segments(name: str, example: dict, eos: str = "</s>", system: str | None = N
     raise ValueError(f"unknown template {name!r}")
 
 
+def _vicuna_segments(example: dict, system: str | None) -> list[Segment]:
+    """FastChat's get_prompt for SeparatorStyle.ADD_COLON_TWO (conversation.py, commit 4960ca70): the system
+    prompt and " ", then for each message "ROLE: message" and its separator (" " after USER, "</s>" after
+    ASSISTANT), or just "ROLE:" when the message is empty; a trailing USER turn is rendered too."""
+    text = (system if system is not None else VICUNA_SYSTEM) + " "
+    out: list[Segment] = []
+    for index, message in enumerate(example["messages"]):
+        role, content = ("USER", "ASSISTANT")[index % 2], message["content"]
+        if index % 2 == 0:
+            out.append(Segment(text + (f"USER: {content} " if content else "USER:"), False))
+            text = ""
+        elif content:
+            out += [Segment("ASSISTANT:", False), Segment(f" {content}</s>", True)]
+        else:
+            out.append(Segment(f"{role}:", False))
+    return out
+
+
 def render(name: str, example: dict, **kwargs: Any) -> str:
     return "".join(s.text for s in segments(name, example, **kwargs))
 
 
-def tokenize(name: str, example: dict, tokenizer: Any, max_length: int, system: str | None = None,
-             train_on_inputs: bool | None = None) -> dict[str, list[int]]:
-    """input_ids and labels (IGNORE_INDEX where not supervised), computed as the original code does."""
+def tokenize(name: str, example: dict, tokenizer: Any, max_length: int | None, system: str | None = None,
+             train_on_inputs: bool | None = None, truncation: str = "head") -> dict[str, list[int]]:
+    """input_ids and labels (IGNORE_INDEX where not supervised), computed as the original code does. With
+    `max_length` None nothing is cut (the collator crops, for Open-Assistant's random offsets)."""
     eos = tokenizer.eos_token or "</s>"
     if name == "alpaca":
         # stanford_alpaca: tokenize source+target and source alone; mask the source's length.
@@ -146,17 +161,48 @@ def tokenize(name: str, example: dict, tokenizer: Any, max_length: int, system: 
         return {"input_ids": ids, "labels": labels}
     if name == "vicuna_v1.1":
         return _tokenize_vicuna(example, tokenizer, max_length, system)
+    pieces = [(tokenizer(segment.text, add_special_tokens=False)["input_ids"], segment.supervised)
+              for segment in segments(name, example, eos=eos, system=system)]
+    if truncation == "infer-seqlen":
+        return _infer_seqlen_turns(pieces, max_length)
     ids: list[int] = []
     labels: list[int] = []
-    for segment in segments(name, example, eos=eos, system=system):
-        piece = tokenizer(segment.text, add_special_tokens=False)["input_ids"]
+    for piece, supervised in pieces:
         ids.extend(piece)
-        labels.extend(piece if segment.supervised else [IGNORE_INDEX] * len(piece))
+        labels.extend(piece if supervised else [IGNORE_INDEX] * len(piece))
     return {"input_ids": ids[:max_length], "labels": labels[:max_length]}
 
 
-def tokenize_many(name: str, examples: list[dict], tokenizer: Any, max_length: int, system: str | None = None,
-                  train_on_inputs: bool | None = None) -> list[dict[str, list[int]]]:
+def infer_seqlen(source_len: int, target_len: int, cutoff_len: int) -> tuple[int, int]:
+    """LLaMA-Factory's budget for one turn (data/processors/processor_utils.py, commit 47877acc2): a short response
+    keeps all of itself and the prompt is cut; a short prompt keeps all of itself and the response is cut; else
+    both are cut in proportion to their lengths."""
+    if target_len * 2 < cutoff_len:
+        max_target = cutoff_len
+    elif source_len * 2 < cutoff_len:
+        max_target = cutoff_len - source_len
+    else:
+        max_target = int(cutoff_len * (target_len / (source_len + target_len)))
+    target = min(max_target, target_len)
+    return min(max(cutoff_len - target, 0), source_len), target
+
+
+def _infer_seqlen_turns(pieces: list[tuple[list[int], bool]], max_length: int) -> dict[str, list[int]]:
+    """LLaMA-Factory's _encode_supervised_example: turn by turn, each (prompt, response) pair cut by infer_seqlen
+    to the budget the earlier turns left, stopping once it is spent."""
+    ids: list[int] = []
+    labels: list[int] = []
+    for (source, _), (target, _) in zip(pieces[0::2], pieces[1::2]):
+        if len(ids) >= max_length:
+            break
+        source_len, target_len = infer_seqlen(len(source), len(target), max_length - len(ids))
+        ids += source[:source_len] + target[:target_len]
+        labels += [IGNORE_INDEX] * source_len + target[:target_len]
+    return {"input_ids": ids, "labels": labels}
+
+
+def tokenize_many(name: str, examples: list[dict], tokenizer: Any, max_length: int | None, system: str | None = None,
+                  train_on_inputs: bool | None = None, truncation: str = "head") -> list[dict[str, list[int]]]:
     """`tokenize` over many examples, with identical results; Alpaca in one batched fast-tokenizer call.
 
     stanford_alpaca tokenizes prompt+output and the prompt alone, one call each per example, and masks the
@@ -166,9 +212,9 @@ def tokenize_many(name: str, examples: list[dict], tokenizer: Any, max_length: i
     prompt alone is tokenized, as the original does, so the mask is the original's in every case. Slow
     tokenizers, and those adding special tokens after the text, take the per-example path.
     """
-    if name != "alpaca" or not examples or not _specials_only_lead(tokenizer):
-        return [tokenize(name, e, tokenizer, max_length, system=system, train_on_inputs=train_on_inputs)
-                for e in examples]
+    if name != "alpaca" or not examples or max_length is None or not _specials_only_lead(tokenizer):
+        return [tokenize(name, e, tokenizer, max_length, system=system, train_on_inputs=train_on_inputs,
+                         truncation=truncation) for e in examples]
     eos = tokenizer.eos_token or "</s>"
     sources, texts = [], []
     for example in examples:
@@ -224,27 +270,38 @@ def _specials_only_lead(tokenizer: Any) -> bool:
     return not mask or mask[-1] == 0
 
 
-def _count(tokenizer: Any, text: str) -> int:
-    return len(tokenizer(text)["input_ids"])
+def _mask(labels: list[int], start: int, stop: int | None = None) -> None:
+    """labels[start:stop] = IGNORE_INDEX, clipped to the list as a tensor slice assignment is."""
+    for i in range(max(start, 0), min(len(labels) if stop is None else stop, len(labels))):
+        labels[i] = IGNORE_INDEX
 
 
-def _tokenize_vicuna(example: dict, tokenizer: Any, max_length: int, system: str | None) -> dict[str, list[int]]:
-    """FastChat train.py's preprocess(): the whole conversation is tokenized in one call (BOS added by the
-    tokenizer), then everything up to and including each "ASSISTANT:" is masked and each reply with its
-    "</s>" is kept. FastChat counts the masked part as len(tokenizer(turn up to "ASSISTANT: ")) - 2 (BOS and
-    the trailing space piece of LLaMA's tokenizer); counting the tokens of the conversation prefix that ends
-    with "ASSISTANT:" gives the same boundary without depending on one tokenizer's pieces."""
-    parts = segments("vicuna_v1.1", example, system=system)
-    text = "".join(p.text for p in parts)
-    ids = tokenizer(text)["input_ids"]
-    labels = [IGNORE_INDEX] * len(ids)
-    consumed = ""
-    for part in parts:
-        start = _count(tokenizer, consumed)
-        consumed += part.text
-        if part.supervised:
-            end = _count(tokenizer, consumed)
-            labels[start:end] = ids[start:end]
-    # FastChat drops (fully masks) a conversation whose turn-by-turn count disagrees with the whole; the
-    # prefix counts above are exact by construction, so nothing is dropped here.
-    return {"input_ids": ids[:max_length], "labels": labels[:max_length]}
+def _tokenize_vicuna(example: dict, tokenizer: Any, max_length: int | None, system: str | None) -> dict[str, list[int]]:
+    """FastChat's preprocess() (fastchat/train/train.py, commit 4960ca70), step by step. The conversation is
+    tokenized whole (truncated to max_length) and split at "</s>" into rounds; in each round everything up to
+    " ASSISTANT: " is masked, counted as len(tokenizer(that part)) - 2 (the BOS and the trailing space piece of
+    LLaMA's tokenizer), and the round advances the cursor by len(tokenizer(round)) (its BOS standing for the
+    "</s>" the split removed). A round without " ASSISTANT: " ends the walk and the rest is masked. When the
+    cursor does not land on the conversation's length in non-pad tokens (a trailing USER turn, a "</s>" inside a
+    message, an <unk> counted as padding), FastChat masks the whole conversation; so does this."""
+    text = render("vicuna_v1.1", example, system=system)
+    ids = tokenizer(text, **({"max_length": max_length, "truncation": True} if max_length else {}))["input_ids"]
+    labels = list(ids)
+    total = sum(1 for t in ids if t != tokenizer.pad_token_id)
+    sep = " ASSISTANT: "
+    cursor = 1
+    _mask(labels, 0, cursor)
+    for turn in text.split("</s>"):
+        if turn == "":
+            break
+        parts = turn.split(sep)
+        if len(parts) != 2:
+            break
+        round_len = len(tokenizer(turn)["input_ids"])
+        instruction_len = len(tokenizer(parts[0] + sep)["input_ids"]) - 2
+        _mask(labels, cursor, cursor + instruction_len)
+        cursor += round_len
+    _mask(labels, cursor)
+    if (max_length is None or cursor < max_length) and cursor != total:
+        labels = [IGNORE_INDEX] * len(ids)
+    return {"input_ids": ids, "labels": labels}

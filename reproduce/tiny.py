@@ -32,18 +32,19 @@ def tiny_tokenizer(texts: Iterable[str], architecture: str = "llama", vocab_size
     return PreTrainedTokenizerFast(tokenizer_object=tok, **kwargs)
 
 
-def tiny_model(recipe: Recipe, vocab_size: int, seed: int = 0):
-    """A randomly initialised model of the recipe's architecture (Baichuan-7B is LLaMA-shaped: llama stands in)."""
+def tiny_model(recipe: Recipe, vocab_size: int, seed: int = 0, dtype: str = "float32"):
+    """A randomly initialised model of the recipe's architecture at a tiny width, its embeddings tied or not as the
+    architecture's are (Baichuan-7B is LLaMA-shaped: llama stands in)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM
 
     torch.manual_seed(seed)
     arch = {"baichuan": "llama"}.get(recipe.base.architecture, recipe.base.architecture)
-    common = dict(vocab_size=vocab_size, tie_word_embeddings=False)
+    common = dict(vocab_size=vocab_size)
     if arch == "bloom":
         config = AutoConfig.for_model("bloom", hidden_size=64, n_layer=2, n_head=4, **common)
     else:
         kv = 2 if recipe.base.shape.kv_heads else 4
         config = AutoConfig.for_model(arch, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
                                       num_attention_heads=4, num_key_value_heads=kv, max_position_embeddings=512, **common)
-    return AutoModelForCausalLM.from_config(config)
+    return AutoModelForCausalLM.from_config(config, dtype=getattr(torch, dtype))

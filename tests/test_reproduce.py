@@ -12,7 +12,8 @@ from reproduce import ReproduceError
 from reproduce.cli import main
 from reproduce.data import construct, load_examples
 from reproduce.plan import make_plan, parse_hardware
-from reproduce.recipes import all_recipes, apply_overrides, effective_deepspeed, load_recipe
+from reproduce.deepspeed_config import predicted
+from reproduce.recipes import all_recipes, apply_overrides, load_recipe
 from reproduce.templates import ALPACA, ALPACA_LORA, IGNORE_INDEX, render, segments
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reproduce"
@@ -35,18 +36,23 @@ def test_recorded_deepspeed_configs_are_kept_verbatim():
     assert oa["zero_optimization"]["stage"] == 3
     assert oa["train_batch_size"] == "auto" and oa["steps_per_print"] == 2000
     assert oa["scheduler"]["params"]["warmup_type"] == "linear"
+    # stanford_alpaca's config less its offload, DeepSpeed AdamW and WarmupDecayLR: the Trainer's AdamW and cosine
     alpaca = load_recipe("alpaca-7b").deepspeed.config
-    assert alpaca["zero_optimization"]["offload_param"] == {"device": "cpu", "pin_memory": True}
+    assert "offload_param" not in alpaca["zero_optimization"] and "optimizer" not in alpaca and "scheduler" not in alpaca
+    assert alpaca["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"] is False
 
 
-def test_effective_deepspeed_resolves_auto_keeping_the_global_batch():
-    recipe = load_recipe("alpaca-7b")
-    config = effective_deepspeed(recipe, devices=8)
+def test_predicted_deepspeed_resolves_auto_keeping_the_global_batch():
+    config = predicted(load_recipe("alpaca-7b"), devices=8)
     assert config["train_batch_size"] == 128
     assert config["gradient_accumulation_steps"] == 4 and config["train_micro_batch_size_per_gpu"] == 4
-    assert config["bf16"]["enabled"] is True
-    assert config["optimizer"]["params"]["lr"] == 2e-5
+    assert config["bf16"]["enabled"] is True and config["zero_optimization"]["reduce_bucket_size"] == 4096 * 4096
     assert "auto" not in json.dumps(config)
+    oa = predicted(load_recipe("oasst-bloom-zh-3b"), devices=4)
+    assert oa["optimizer"]["params"] == {"lr": 8e-6, "betas": [0.9, 0.95], "eps": 1e-12, "weight_decay": 0.0}
+    assert oa["gradient_clipping"] == 2.0 and oa["train_batch_size"] == 128
+    # OA's data size is not recorded: the step counts stay for the Trainer to fill from the data it loads
+    assert oa["scheduler"]["params"]["total_num_steps"] == "auto"
 
 
 def test_alpaca_prompt_is_byte_exact():
@@ -75,10 +81,11 @@ def test_other_templates_are_byte_exact():
 def tokenizer():
     pytest.importorskip("transformers")
     pytest.importorskip("tokenizers")
-    from reproduce.run import shipped_examples, smoke_tokenizer
+    from reproduce.dataset import shipped_examples
+    from reproduce.tokenizer import smoke
 
     recipe = load_recipe("alpaca-7b")
-    return smoke_tokenizer(recipe, shipped_examples(recipe) + [ALPACA_EXAMPLE, ALPACA_INPUT])
+    return smoke(recipe, shipped_examples(recipe)[0] + [ALPACA_EXAMPLE, ALPACA_INPUT])
 
 
 def _supervised_text(tokenizer, item):
@@ -86,11 +93,11 @@ def _supervised_text(tokenizer, item):
 
 
 def test_alpaca_supervises_exactly_output_and_eos(tokenizer):
-    from reproduce.run import apply_tokenizer_policy
     from reproduce.templates import tokenize
+    from reproduce.tokenizer import apply_policy
 
     recipe = load_recipe("alpaca-7b")
-    added = apply_tokenizer_policy(recipe, tokenizer)
+    added = apply_policy(recipe, tokenizer)
     assert tokenizer.pad_token == "[PAD]" and added <= 1
     for example in (ALPACA_EXAMPLE, ALPACA_INPUT):
         item = tokenize("alpaca", example, tokenizer, 512)
@@ -160,20 +167,19 @@ def test_wrong_format_names_expected_and_found_fields():
 
 
 def test_plan_memory_and_launch():
+    pytest.importorskip("deepspeed")
     recipe = load_recipe("alpaca-7b")
     plan = make_plan(recipe, "8xA100-80GB")
-    memory = plan["memory_gib"]
-    assert memory["optimizer"] == 0 and memory["params"] == 0  # ZeRO-3 with CPU offload of both
-    assert memory["cpu_offload_total"] > 80
-    assert plan["tokens"] == 52002 * 3 * 512 and plan["hours"] > 0
+    assert plan["memory_basis"] == "DeepSpeed estimate_zero3_model_states_mem_needs" and plan["memory_gib"]["host"] == 0
+    assert plan["tokens"] == 52002 * 3 * 512 and plan["hours"] > 0 and plan["fits"] is True
     launch = plan["launch"]
     assert "gradient_accumulation_steps=32" in launch["1 GPU"]
     assert "--num_gpus 8" in launch["8 GPUs"] and "gradient_accumulation_steps=4" in launch["8 GPUs"]
     assert "--hostfile hostfile --num_nodes 2" in launch["2 nodes x 8 GPUs"]
     assert list(make_plan(recipe, "1xH100-80GB")["launch"]) == ["1 GPU", "8 GPUs", "2 nodes x 8 GPUs"]
-    zero2 = make_plan(load_recipe("sft-baichuan-7b-prefix"), "8xA800-80GB")["memory_gib"]
-    assert zero2["optimizer"] == pytest.approx(7e9 * 12 / 8 / 1024**3)
-    assert zero2["params"] == pytest.approx(7e9 * 2 / 1024**3)
+    lora = make_plan(load_recipe("qwen2-7b-neo-sft-multi"), "8xA800-80GB")["launch"]
+    assert lora["8 GPUs"].startswith("torchrun --nproc_per_node 8 -m reproduce")
+    assert lora["2 nodes x 8 GPUs"].startswith("torchrun --nnodes 2 --nproc_per_node 8")
     assert parse_hardware("2x8xH100-80GB").count == 16
 
 
@@ -203,11 +209,11 @@ def test_set_overrides_are_validated():
 
 
 def test_batched_alpaca_tokenization_equals_the_per_example_original(tokenizer):
-    from reproduce.run import shipped_examples
+    from reproduce.dataset import shipped_examples
     from reproduce.templates import tokenize, tokenize_many
 
     # outputs starting with punctuation merge with the prompt's final ":" into one token (the fallback path)
-    examples = shipped_examples(load_recipe("alpaca-7b")) + [
+    examples = shipped_examples(load_recipe("alpaca-7b"))[0] + [
         ALPACA_EXAMPLE, ALPACA_INPUT, {"instruction": "Dots.", "input": "", "output": ":..."},
         {"instruction": "Empty.", "input": "", "output": ""}]
     for max_length in (512, 40, 8):
@@ -215,29 +221,43 @@ def test_batched_alpaca_tokenization_equals_the_per_example_original(tokenizer):
             tokenize("alpaca", e, tokenizer, max_length) for e in examples]
 
 
-def test_plan_memory_of_alpaca_zero3_offload_follows_the_arithmetic():
-    """alpaca-7b, ZeRO-3 with parameters and optimizer offloaded, 8 x A100-80GB: 6.7B parameters make
-    13.5 GB of bf16 weights and 80 GB of fp32 master weights + Adam m and v (12 bytes each) in all;
-    ZeRO-3 splits both over the 8 devices and the offload moves them to CPU."""
+def test_plan_memory_is_deepspeeds_estimate_and_offload_needs_host_memory():
+    """ZeRO-3 on 8 x A100-80GB: DeepSpeed's estimator gives largest layer + 18 bytes x N / 8 per GPU; offloading both
+    moves all but the largest layer to the host (18 bytes x N x 1.5 buffer there), and a host without that much RAM
+    is refused."""
+    pytest.importorskip("deepspeed")
+    from deepspeed.runtime.zero.stage3 import estimate_zero3_model_states_mem_needs
+
     recipe = load_recipe("alpaca-7b")
-    n = recipe.base.parameters.midpoint()
-    assert 6.7e9 <= n <= 6.8e9
-    gib, devices = 1024**3, 8
-    weights_bf16, adam_fp32 = 2 * n, 12 * n
-    assert 13.4e9 < weights_bf16 < 13.6e9 and 80e9 < adam_fp32 < 81.5e9
-    memory = make_plan(recipe, "8xA100-80GB")["memory_gib"]
-    # both offloaded: nothing of either on the GPU, all of both in CPU memory
-    assert memory["params"] == 0 and memory["optimizer"] == 0
-    assert memory["cpu_offload_total"] == pytest.approx((weights_bf16 + adam_fp32) / gib)
-    # the bf16 gradients stay on the GPUs, split 8 ways under ZeRO-3
-    assert memory["grads"] == pytest.approx(weights_bf16 / devices / gib)
-    # without the offload each device would hold 1/8 of the weights and of the Adam states
-    plain = apply_overrides(recipe, ['deepspeed.config.zero_optimization.offload_param={"device": "none"}',
-                                     'deepspeed.config.zero_optimization.offload_optimizer={"device": "none"}'])
-    per_device = make_plan(plain, "8xA100-80GB")["memory_gib"]
-    assert per_device["params"] == pytest.approx(weights_bf16 / devices / gib)
-    assert per_device["optimizer"] == pytest.approx(adam_fp32 / devices / gib)
-    assert 1.5 < per_device["params"] < 1.7 and 9.3 < per_device["optimizer"] < 9.5
+    n, largest = recipe.base.parameters.midpoint(), 32000 * 4096
+    plain = make_plan(recipe, "8xA100-80GB")["memory_gib"]
+    _, gpu, _ = estimate_zero3_model_states_mem_needs(int(n), largest, num_gpus_per_node=8, cpu_offload=False)
+    assert plain["model_states"] == pytest.approx(gpu / 1024**3) == pytest.approx((4 * largest + 18 * n / 8) / 1024**3)
+    offloaded = apply_overrides(recipe, ['deepspeed.config.zero_optimization.offload_param={"device": "cpu"}',
+                                         'deepspeed.config.zero_optimization.offload_optimizer={"device": "cpu"}'])
+    plan = make_plan(offloaded, "8xA100-80GB", host_memory_gib=64)
+    assert plan["memory_gib"]["model_states"] == pytest.approx(4 * largest / 1024**3)
+    assert plan["memory_gib"]["host"] == pytest.approx(18 * n * 1.5 / 1024**3) and plan["host_fits"] is False
+    assert make_plan(offloaded, "8xA100-80GB", host_memory_gib=1024)["host_fits"] is True
+    # the offload costs time: weights and gradients over PCIe and Adam on the CPU
+    assert plan["time"]["offload_hours"] > 0 and plan["hours"] > make_plan(recipe, "8xA100-80GB")["hours"]
+
+
+def test_plan_time_models_8_bit_and_lora():
+    """LoRA with 8-bit weights on an RTX 4090: the forward products (and their recomputation under the gradient
+    checkpointing prepare_model_for_int8_training turns on) run at half the int8 tensor peak, the input gradients
+    at the 16-bit peak; 4 N FLOPs per token for LoRA, 2 N more for the recomputation."""
+    from reproduce.plan import INT8_EFFICIENCY, INT8_PEAK, MFU
+
+    recipe = load_recipe("alpaca-lora-7b")
+    int8 = make_plan(recipe, "1xRTX4090")
+    n, tokens = recipe.base.parameters.midpoint(), int8["tokens"]
+    assert int8["flops"] == pytest.approx(6 * n * tokens)
+    seconds = (4 * n * tokens / (INT8_PEAK["RTX4090"] * INT8_EFFICIENCY) + 2 * n * tokens / 165e12) / MFU
+    assert int8["time"]["compute_hours"] == pytest.approx(seconds / 3600)
+    half = make_plan(apply_overrides(recipe, ["lora.load_in_8bit=false"]), "1xRTX4090")
+    assert half["time"]["compute_hours"] == pytest.approx(6 * n * tokens / (165e12 * MFU) / 3600)
+    assert int8["memory_gib"]["model_states"] < half["memory_gib"]["model_states"]  # 1 byte a weight, not 2
 
 
 def test_recorded_template_strings_match_the_originals():
@@ -270,3 +290,40 @@ def test_qwen_template_is_llamafactorys_exactly():
         card = (text["system"].replace("{content}", template.system) + user("Hi") + reply("Hello!")
                 + text["separator"] + user("Bye") + reply("Goodbye."))
         assert card == render("qwen", CHAT)
+
+
+def test_bad_run_arguments_are_refused_before_anything_is_written(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["alpaca-7b", "--smoke", "--steps", "0", "--output-dir", str(out)]) == 2
+    assert "--steps: expected 1 or more, found 0" in capsys.readouterr().err
+    assert main(["alpaca-7b", "--smoke", "--set", "hyperparameters.truncation=random-offset", "--output-dir", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "random_offset_probability exactly when truncation is random-offset" in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_embeddings_are_resized_as_each_original_did():
+    """stanford_alpaca: new rows are the mean of the old; Open-Assistant: 5 special tokens and the rows rounded to a
+    multiple of 16, new rows from the model's own initialisation (as the 2023 transformers did, not 5.x's mean)."""
+    torch = pytest.importorskip("torch")
+    from reproduce.dataset import shipped_examples
+    from reproduce.tiny import tiny_model
+    from reproduce.tokenizer import apply_policy, resize_embeddings, smoke
+
+    for recipe_id in ("alpaca-7b", "oasst-bloom-zh-3b"):
+        recipe = load_recipe(recipe_id)
+        tokenizer = smoke(recipe, shipped_examples(recipe)[0])
+        model = tiny_model(recipe, len(tokenizer))
+        old = model.get_input_embeddings().weight.detach().clone()
+        added = apply_policy(recipe, tokenizer)
+        resize_embeddings(recipe, model, tokenizer, added)
+        rows = model.get_input_embeddings().weight.detach()
+        if recipe_id == "alpaca-7b":
+            assert added == 1 and rows.shape[0] == len(tokenizer)
+            assert torch.allclose(rows[-1], old.mean(dim=0), atol=1e-6)
+        else:
+            assert added == 3  # <|system|>, <|prefix_begin|>, <|prefix_end|>; the tiny tokenizer has the other two
+            assert rows.shape[0] % 16 == 0 and rows.shape[0] >= len(tokenizer)
+            new = rows[old.shape[0]:]
+            assert not torch.allclose(new, old.mean(dim=0).expand_as(new), atol=1e-3)
+            assert torch.equal(rows[:old.shape[0]], old)

@@ -13,7 +13,7 @@ hub = pytest.importorskip("huggingface_hub")
 httpx2 = pytest.importorskip("httpx2")
 from huggingface_hub import errors  # noqa: E402
 
-import reproduce.run  # noqa: E402
+import reproduce.layout  # noqa: E402
 from reproduce.cli import main  # noqa: E402
 
 RECIPE, DATASET, MODEL = "alpaca-lora-7b", "yahma/alpaca-cleaned", "huggyllama/llama-7b"
@@ -44,7 +44,7 @@ CASES = {
 
 @pytest.fixture
 def hub_fails(monkeypatch, tmp_path):
-    monkeypatch.setattr(reproduce.run, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(reproduce.layout, "CACHE", tmp_path / "cache")
     monkeypatch.setenv("HF_TOKEN", "hf_not_a_valid_token")
 
     def install(exc):
@@ -88,7 +88,7 @@ def test_model_download_errors(hub_fails, capsys, tmp_path, case):
 
 def test_a_hub_file_whose_sha256_differs_is_refused(monkeypatch, capsys, tmp_path):
     """vicuna-7b records the sha256 of its ShareGPT file; a file with other bytes stops the run before training."""
-    monkeypatch.setattr(reproduce.run, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(reproduce.layout, "CACHE", tmp_path / "cache")
     fetched = tmp_path / "ShareGPT_V3_unfiltered_cleaned_split.json"
     fetched.write_text('[{"id": "x", "conversations": []}]', "utf-8")
 

@@ -20,6 +20,22 @@ def pair(q, a):
     return {"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]}
 
 
+class StubRng:
+    """random() and choice() from fixed scripts; shuffle keeps the order."""
+
+    def __init__(self, randoms, choices):
+        self.randoms, self.choices = list(randoms), list(choices)
+
+    def random(self):
+        return self.randoms.pop(0)
+
+    def choice(self, seq):
+        return seq[self.choices.pop(0)]
+
+    def shuffle(self, x):
+        pass
+
+
 def test_oasst_export_threads_filtered_by_language_state_and_deletion(tmp_path):
     expected = [
         [{"messages": [{"role": "user", "content": "What is a meme?"}, {"role": "assistant", "content": "An idea that spreads."},
@@ -35,26 +51,23 @@ def test_oasst_export_threads_filtered_by_language_state_and_deletion(tmp_path):
 
 
 def test_single_exchange_readers_are_exact():
-    assert dolly(OA / "dolly.jsonl") == [
-        pair("The tower was built in 1889. It is tall. See . When was it built?", "In 1889."),
-        pair("Name a fruit.", "Apple."),
-    ]
+    # OA 62b6a92: Dolly's context (citations removed) and WebGPT's lang are properties, each kept in the system tag
+    # when random() > 0.5; an empty context draws nothing
+    kept = dolly(OA / "dolly.jsonl", StubRng([0.9], []))
+    assert kept == [{**pair("When was it built?", "In 1889."), "oa_system": "context: The tower was built in 1889. It is tall. See ."},
+                    pair("Name a fruit.", "Apple.")]
+    assert dolly(OA / "dolly.jsonl", StubRng([0.2], [])) == [pair("When was it built?", "In 1889."), pair("Name a fruit.", "Apple.")]
     assert joke(OA / "joke.jsonl") == [pair("I told a chemistry joke, no reaction.", "A pun on chemical reactions.")]
     assert gsm8k(OA / "gsm8k.jsonl") == [pair("Tom has 2 apples and buys 3. How many?", "2 + 3 = <<2+3=5>>5\n#### 5")]
-    assert webgpt(OA / "webgpt.jsonl") == [pair("Why is the sky blue?", "Rayleigh scattering.")]
+    assert webgpt(OA / "webgpt.jsonl", StubRng([0.7], [])) == [
+        {**pair("Why is the sky blue?", "Rayleigh scattering."), "oa_system": "lang: en"}]
 
 
-class StubRng:
-    """random() and choice() from fixed scripts."""
-
-    def __init__(self, randoms, choices):
-        self.randoms, self.choices = list(randoms), list(choices)
-
-    def random(self):
-        return self.randoms.pop(0)
-
-    def choice(self, seq):
-        return seq[self.choices.pop(0)]
+def test_oasst_system_tag_opens_the_conversation_unsupervised():
+    example = {**pair("When was it built?", "In 1889."), "oa_system": "context: Built in 1889."}
+    assert render("oasst", example) == ("<|system|>context: Built in 1889.\n</s><|prompter|>When was it built?</s>"
+                                        "<|assistant|>In 1889.</s>")
+    assert [s.text for s in segments("oasst", example) if s.supervised] == ["In 1889.</s>"]
 
 
 def test_translation_direction_and_prompt_come_from_the_rng():
@@ -70,7 +83,7 @@ def test_split_and_caps_follow_the_card():
     train, val = load_part(OA / "dolly.jsonl", part, rng=random.Random(1))
     assert len(train) == 1 and len(val) == 1
     assert sorted(e["messages"][0]["content"] for e in train + val) == sorted(
-        e["messages"][0]["content"] for e in dolly(OA / "dolly.jsonl"))
+        e["messages"][0]["content"] for e in dolly(OA / "dolly.jsonl", random.Random(1)))
     capped = SimpleNamespace(format="oa-translation", name="wmt2019_zh-en", languages=None,
                              sampling=SimpleNamespace(val_split=None, max_examples=1, val_examples=1000))
     train, val = load_part(OA / "wmt_zh-en.jsonl", capped, rng=random.Random(0))
@@ -139,6 +152,57 @@ def test_vicuna_supervises_exactly_fastchats_tokens():
     assert item["labels"] == expected
     supervised = [t for t, label in zip(ids, expected) if label != IGNORE_INDEX]
     assert tokenizer.decode(supervised) == "Hello! How can I help?</s> Goodbye.</s>"
+
+
+def test_vicuna_follows_fastchat_on_the_conversations_it_masks_whole():
+    """FastChat's preprocess masks a conversation whole when its turn-by-turn count misses the total: one ending on a
+    USER turn, one whose reply holds a literal "</s>"; an empty reply renders as "ASSISTANT:" with no separator."""
+    from reproduce.templates import VICUNA_SYSTEM, tokenize
+
+    trailing = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"},
+                             {"role": "user", "content": "Still there?"}]}
+    literal = {"messages": [{"role": "user", "content": "Print it"}, {"role": "assistant", "content": "Here: </s> done"}]}
+    empty = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": ""},
+                          {"role": "user", "content": "Hello?"}, {"role": "assistant", "content": "Yes."}]}
+    assert render("vicuna_v1.1", trailing, system="S") == "S USER: Hi ASSISTANT: Hello!</s>USER: Still there? "
+    assert render("vicuna_v1.1", empty, system="S") == "S USER: Hi ASSISTANT:USER: Hello? ASSISTANT: Yes.</s>"
+    texts = [render("vicuna_v1.1", c, system=VICUNA_SYSTEM) for c in (trailing, literal, empty)]
+    tokenizer = _llama_like_tokenizer(texts + ["USER: ASSISTANT: hello bye"])
+    for chat in (trailing, literal):
+        item = tokenize("vicuna_v1.1", chat, tokenizer, 2048, system=VICUNA_SYSTEM)
+        assert set(item["labels"]) == {IGNORE_INDEX}, chat
+    ok = {"messages": trailing["messages"][:2]}
+    assert any(label != IGNORE_INDEX for label in tokenize("vicuna_v1.1", ok, tokenizer, 2048, system=VICUNA_SYSTEM)["labels"])
+
+
+def test_fastchat_reader_skips_a_leading_gpt_turn_and_stops_on_other_speakers(tmp_path):
+    import json
+
+    from reproduce import ReproduceError
+    from reproduce.data import fastchat_split, load_examples
+
+    path = tmp_path / "sharegpt.json"
+    path.write_text(json.dumps([
+        {"id": "a", "conversations": [{"from": "gpt", "value": "Welcome"}, {"from": "human", "value": "Hi"},
+                                      {"from": "gpt", "value": "Hello"}, {"from": "human", "value": "Bye"}]},
+        {"id": "b", "conversations": []}]), "utf-8")
+    first, empty = load_examples(path, "fastchat")
+    assert first["messages"] == [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"},
+                                 {"role": "user", "content": "Bye"}]
+    assert empty["messages"] == []  # kept until the hold-out is split off, as FastChat permutes every record
+    np = pytest.importorskip("numpy")
+    records = [{"n": i} for i in range(100)]
+    np.random.seed(0)
+    order = np.random.permutation(100)
+    assert fastchat_split(records, 0.02, 0) == ([records[i] for i in order[:98]], [records[i] for i in order[98:]])
+    path.write_text(json.dumps([{"id": "c", "conversations": [{"from": "human", "value": "Hi"},
+                                                              {"from": "bing", "value": "Hello"}]}]), "utf-8")
+    with pytest.raises(ReproduceError, match=r"sharegpt\.json:1: speaker 'bing': FastChat's train\.py knows only"):
+        load_examples(path, "fastchat")
+    path.write_text(json.dumps([{"id": "d", "conversations": [{"from": "human", "value": "Hi"},
+                                                              {"from": "human", "value": "Again"}]}]), "utf-8")
+    with pytest.raises(ReproduceError, match=r"sharegpt\.json:1: turn 2 is from 'human'"):
+        load_examples(path, "fastchat")
 
 
 def _write_parquet(path, rows):

@@ -20,6 +20,7 @@ pytest.importorskip("peft")
 datasets = pytest.importorskip("datasets")
 hub = pytest.importorskip("huggingface_hub")
 
+import reproduce.layout  # noqa: E402
 import reproduce.run  # noqa: E402
 from reproduce.dataset_cache import cache_key  # noqa: E402
 from reproduce.recipes import apply_overrides, load_recipe  # noqa: E402
@@ -61,7 +62,7 @@ def hub_files(tmp_path, monkeypatch):
 
     monkeypatch.setattr(hub, "snapshot_download", snapshot_download)
     monkeypatch.setattr(hub, "hf_hub_download", hf_hub_download)
-    monkeypatch.setattr(reproduce.run, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(reproduce.layout, "CACHE", tmp_path / "cache")
     return data
 
 
@@ -69,6 +70,7 @@ def test_real_path_trains_and_reads_the_encoded_set_from_its_cache_the_second_ti
     recipe = apply_overrides(load_recipe(RECIPE), OVERRIDES)
     first = reproduce.run.train(recipe, tmp_path / "first", force=True, steps=2, overrides=OVERRIDES)
     assert first["examples"] == TRAINED and first["steps"] == 2  # the 2,000 held out are not trained on
+    assert first["eval_examples"] == HELD_OUT
     manifest = json.loads((tmp_path / "first" / "manifest.json").read_text("utf-8"))
     assert manifest["dataset_cache"]["hit"] is False and Path(manifest["dataset_cache"]["path"]).is_file()
     assert manifest["overrides"] == OVERRIDES and manifest["base"]["revision"] == recipe.base.revision
@@ -86,17 +88,17 @@ def test_cache_key_covers_what_shapes_the_encoded_set(hub_files):
     recipe = apply_overrides(load_recipe(RECIPE), OVERRIDES)
     tokenizer = AutoTokenizer.from_pretrained(str(hub_files.parent / "model"))
     files = [(recipe.data[0], hub_files)]
-    key = cache_key(recipe, tokenizer, files, 96)
-    assert cache_key(recipe, tokenizer, files, 96) == key
-    assert cache_key(recipe, tokenizer, files, 80) != key  # max length
+    key = cache_key(recipe, tokenizer, files)
+    assert cache_key(recipe, tokenizer, files) == key
+    assert cache_key(apply_overrides(recipe, ["hyperparameters.max_length=80"]), tokenizer, files) != key
     other_template = apply_overrides(recipe, ["template.system=You are terse."])
-    assert cache_key(other_template, tokenizer, files, 96) != key
+    assert cache_key(other_template, tokenizer, files) != key
     tokenizer.add_special_tokens({"additional_special_tokens": ["<|extra|>"]})
-    assert cache_key(recipe, tokenizer, files, 96) != key
+    assert cache_key(recipe, tokenizer, files) != key
     tokenizer = AutoTokenizer.from_pretrained(str(hub_files.parent / "model"))
     stat = hub_files.stat()
     os.utime(hub_files, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # the file was downloaded again
-    assert cache_key(recipe, tokenizer, files, 96) != key
+    assert cache_key(recipe, tokenizer, files) != key
 
 
 def test_hold_out_is_alpaca_loras_train_test_split():
@@ -104,9 +106,9 @@ def test_hold_out_is_alpaca_loras_train_test_split():
     from reproduce.data import hold_out
 
     records = alpaca_records(50)
-    expected = datasets.Dataset.from_list(records).train_test_split(test_size=7, shuffle=True, seed=42)["train"].to_list()
-    assert hold_out(records, 7, 42) == expected
-    assert hold_out(records, 7, 42) != records[:43]  # shuffled, not the first 43
+    split = datasets.Dataset.from_list(records).train_test_split(test_size=7, shuffle=True, seed=42)
+    assert hold_out(records, 7, 42) == (split["train"].to_list(), split["test"].to_list())
+    assert hold_out(records, 7, 42)[0] != records[:43]  # shuffled, not the first 43
     with pytest.raises(ReproduceError, match="holds out 50 examples for validation but the data has 50"):
         hold_out(records, 50, 42)
 
@@ -120,11 +122,12 @@ def test_a_damaged_cache_file_is_built_again(tmp_path):
     data = tmp_path / "data.json"
     data.write_text("[]", "utf-8")
     tokenizer = SimpleNamespace(backend_tokenizer=SimpleNamespace(to_str=lambda: "{}"), special_tokens_map={})
-    items = [{"input_ids": [1, 2, 3], "labels": [-100, 2, 3]}]
-    built, path, hit = cached_dataset(tmp_path, recipe, tokenizer, [(recipe.data[0], data)], 96, lambda: items)
+    items = {"train": [{"input_ids": [1, 2, 3], "labels": [-100, 2, 3]}], "eval": [{"input_ids": [4], "labels": [4]}]}
+    built, path, hit = cached_dataset(tmp_path, recipe, tokenizer, [(recipe.data[0], data)], lambda: items)
     assert (built, hit) == (items, False) and path.is_file()
     path.write_bytes(b"not parquet")  # cut short or overwritten
-    again, _, hit = cached_dataset(tmp_path, recipe, tokenizer, [(recipe.data[0], data)], 96, lambda: items)
+    again, _, hit = cached_dataset(tmp_path, recipe, tokenizer, [(recipe.data[0], data)], lambda: items)
     assert (again, hit) == (items, False)
-    assert cached_dataset(tmp_path, recipe, tokenizer, [(recipe.data[0], data)], 96, lambda: [])[:3:2] == (items, True)
+    empty = {"train": [], "eval": []}
+    assert cached_dataset(tmp_path, recipe, tokenizer, [(recipe.data[0], data)], lambda: empty)[:3:2] == (items, True)
     assert not list(tmp_path.glob("*.part"))

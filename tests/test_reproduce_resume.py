@@ -18,13 +18,16 @@ STEPS, SAVE, KILL_AT = 12, 4, 7
 RECIPE = "alpaca-lora-7b"  # for the error case
 # LoRA (peft), DeepSpeed ZeRO-2 and ZeRO-3: each kind of checkpoint is killed and resumed
 KINDS = [("alpaca-lora-7b", "adapter_model.safetensors"), ("sft-bloom-800m-zh", "global_step4"), ("alpaca-7b", "global_step4")]
+# alpaca-lora keeps its best checkpoint, so its checkpoints must fall on evaluations; alpaca keeps one checkpoint
+# (save_total_limit 1), which would rotate away the checkpoint the test looks at
+SETS = {"alpaca-lora-7b": ["hyperparameters.eval_steps=4"], "alpaca-7b": ["hyperparameters.save_total_limit=3"]}
 
 # Trains in a child process and ends it abruptly (os._exit: no cleanup, like a kill) in the middle of step KILL_AT.
 KILLED = f"""
 import os, sys
 from pathlib import Path
 from transformers import TrainerCallback
-from reproduce.recipes import load_recipe
+from reproduce.recipes import apply_overrides, load_recipe
 from reproduce.run import train
 
 class Kill(TrainerCallback):
@@ -32,13 +35,15 @@ class Kill(TrainerCallback):
         if state.global_step == {KILL_AT}:
             os._exit(137)
 
-train(load_recipe(sys.argv[2]), Path(sys.argv[1]), smoke=True, steps={STEPS}, save_steps={SAVE}, callbacks=[Kill()])
+train(apply_overrides(load_recipe(sys.argv[2]), sys.argv[3:]), Path(sys.argv[1]), smoke=True, steps={STEPS},
+      save_steps={SAVE}, callbacks=[Kill()])
 """
 
 
 def cli(recipe: str, out: Path, *extra: str) -> dict:
+    sets = [arg for item in SETS.get(recipe, []) for arg in ("--set", item)]
     result = subprocess.run([sys.executable, "-m", "reproduce", recipe, "--smoke", "--output-dir", str(out),
-                             "--steps", str(STEPS), "--save-steps", str(SAVE), *extra],
+                             "--steps", str(STEPS), "--save-steps", str(SAVE), *sets, *extra],
                             cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads((out / "manifest.json").read_text("utf-8"))
@@ -55,7 +60,8 @@ def step_losses(out: Path) -> dict[int, float]:
 def test_resume_after_a_kill_uses_the_last_complete_checkpoint_and_the_same_data(tmp_path, recipe, state):
     reference, run = tmp_path / "reference", tmp_path / "run"
     cli(recipe, reference)
-    killed = subprocess.run([sys.executable, "-c", KILLED, str(run), recipe], cwd=ROOT, capture_output=True, text=True,
+    killed = subprocess.run([sys.executable, "-c", KILLED, str(run), recipe, *SETS.get(recipe, [])], cwd=ROOT,
+                            capture_output=True, text=True,
                             timeout=600)
     assert killed.returncode == 137, killed.stderr[-3000:]
     assert (run / "checkpoint-4" / "COMPLETE").is_file() and not (run / "checkpoint-8").exists()
@@ -90,7 +96,7 @@ def test_disk_full_during_a_save_keeps_nothing_half_written(tmp_path):
     from transformers import TrainerCallback
 
     from reproduce import ReproduceError
-    from reproduce.recipes import load_recipe
+    from reproduce.recipes import apply_overrides, load_recipe
     from reproduce.run import train
 
     class DiskFull(TrainerCallback):  # a save that dies half-way through writing checkpoint-3
@@ -101,7 +107,8 @@ def test_disk_full_during_a_save_keeps_nothing_half_written(tmp_path):
                 raise OSError(errno.ENOSPC, "No space left on device")
 
     with pytest.raises(ReproduceError) as caught:
-        train(load_recipe(RECIPE), tmp_path, smoke=True, steps=4, save_steps=2, callbacks=[DiskFull()])
+        train(apply_overrides(load_recipe(RECIPE), ["hyperparameters.eval_steps=2"]), tmp_path, smoke=True, steps=4,
+              save_steps=2, callbacks=[DiskFull()])
     message = str(caught.value)
     assert "no space left" in message and str(tmp_path) in message and "removed checkpoint-3" in message
     assert "continue from checkpoint-2" in message

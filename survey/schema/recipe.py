@@ -31,12 +31,20 @@ from survey.schema.common import (
 
 Architecture = Literal["llama", "bloom", "baichuan", "qwen2", "gpt_neox"]
 TemplateName = Literal["alpaca", "alpaca-lora", "vicuna_v1.1", "oasst", "firefly", "qwen"]
-DataFormat = Literal["alpaca", "sharegpt", "firefly", "belle-multiturn", "oasst-export", "dolly", "self-intro",
+DataFormat = Literal["alpaca", "sharegpt", "fastchat", "firefly", "belle-multiturn", "oasst-export", "dolly", "self-intro",
                      "oa-translation", "oa-dolly", "oa-joke", "oa-gsm8k", "oa-webgpt"]
 Supervised = Literal["response", "everything", "assistant-turns"]
 PadPolicy = Literal["add-pad-mean-init", "unk", "eos", "existing", "unk-id-0"]
 Strategy = Literal["deepspeed", "fsdp", "ddp", "single", "model-parallel"]
 Precision = Literal["bf16", "fp16", "fp32", "int8-fp16"]
+# How the loss of one optimizer step is averaged: "micro-batch" is the 2023 Trainer's (each micro batch's mean over
+# its supervised tokens, then the mean over micro batches and devices); "token" is transformers 5's (every supervised
+# token of the step weighs the same, across gradient accumulation and devices).
+LossAveraging = Literal["micro-batch", "token"]
+# What is cut from an example longer than max_length: "head" keeps its first max_length tokens; "random-offset" (Open-
+# Assistant's DialogueDataCollator) takes a window at a random offset with probability random_offset_probability,
+# else the head; "infer-seqlen" (LLaMA-Factory) shares the budget between each turn's prompt and response.
+Truncation = Literal["head", "random-offset", "infer-seqlen"]
 
 # Bounds that keep every number a recipe accepts one that trains and renders; each far above real use.
 MAX_SEED = 2**32 - 1  # numpy's seed range, which transformers.set_seed passes the seed to
@@ -150,6 +158,9 @@ class TokenizerPolicy(Strict):
     padding_side: Literal["left", "right"] = "right"
     use_fast: bool | None = None
     add_eos: bool = True
+    pad_to_multiple_of: int | None = Field(default=None, ge=1, le=1_000_000, description="Batches padded to a multiple of this length.")
+    vocab_multiple_of: int | None = Field(default=None, ge=1, le=1_000_000, description="Embeddings resized to a multiple of this "
+                                          "many rows after the tokens are added (Open-Assistant's 16).")
     note: Localized | None = None
     source: SourceRef | None = None
 
@@ -177,8 +188,22 @@ class Hyperparameters(Strict):
     gradient_checkpointing: bool = False
     seed: int = Field(default=42, ge=0, le=MAX_SEED)
     save_steps: int | None = Field(default=None, ge=1, le=MAX_STEPS)
+    save_total_limit: int | None = Field(default=None, ge=1, le=MAX_STEPS)
     logging_steps: int | None = Field(default=None, ge=1, le=MAX_STEPS)
+    eval_steps: int | None = Field(default=None, ge=1, le=MAX_STEPS,
+                                   description="Evaluate on the held-out split every this many steps.")
+    per_device_eval_batch_size: int | None = Field(default=None, ge=1, le=MAX_BATCH)
+    load_best_model_at_end: bool = False
+    loss_averaging: LossAveraging = "micro-batch"
+    truncation: Truncation = "head"
+    random_offset_probability: float | None = Field(default=None, ge=0, le=1)
     source: SourceRef | None = None
+
+    @model_validator(mode="after")
+    def _random_offset(self) -> Hyperparameters:
+        if (self.truncation == "random-offset") != (self.random_offset_probability is not None):
+            raise expected("random_offset_probability exactly when truncation is random-offset")
+        return self
 
     @model_validator(mode="after")
     def _global_batch(self) -> Hyperparameters:
