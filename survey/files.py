@@ -5,6 +5,9 @@
 - `write_atomically` writes a unique temporary file beside the target and renames it over the target,
   so an interrupted write never leaves half a file and two writers never share a temporary name. A
   symlink is written through: the file it points to gets the new content, the link stays a link.
+- `claim` readies an output folder that a command will clear or overwrite (mkdocs empties its site
+  folder; generate replaces its pages), and refuses one the command did not make: the command leaves a
+  mark file in each folder it makes, and only a new folder, an empty one or a marked one is taken.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -106,3 +110,45 @@ def _umask() -> int:
     current = os.umask(0o022)
     os.umask(current)
     return current
+
+
+def shown(path: Path, limit: int = 80) -> str:
+    """A path as a message shows it: an over-long one cut short (the file system refused it anyway)."""
+    text = str(path)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def refusal(folder: Path, option: str, mark: str, maker: str, ours: Callable[[list[Path]], bool] | None = None) -> str | None:
+    """Why `folder` may not be taken as `maker`'s output folder, or None; looks without writing anything.
+
+    Taken: a missing or empty folder, one holding the regular file `mark` (which `claim` wrote), or one
+    whose entries `ours` recognises as the command's own."""
+    try:
+        if os.path.lexists(folder) and not folder.is_dir():
+            found = "a file" if folder.is_file() else kind_of(os.stat(folder).st_mode) if folder.exists() else "a link to nothing"
+            return f"{option} {shown(folder)}: expected a folder for {maker}'s output, found {found}"
+        if not folder.is_dir():
+            return None
+        entries = list(folder.iterdir())
+        marked = stat.S_ISREG(os.lstat(folder / mark).st_mode) if os.path.lexists(folder / mark) else False
+    except OSError as exc:
+        return f"{option} {shown(folder)}: cannot use it: {exc.strerror}"
+    if entries and not marked and not (ours and ours(entries)):
+        return (f"{option} {shown(folder)}: holds files {maker} did not make; not touching it"
+                " (choose a new or empty folder, or remove it yourself)")
+    return None
+
+
+def claim(folder: Path, option: str, mark: str, maker: str, text: str, ours: Callable[[list[Path]], bool] | None = None) -> str | None:
+    """Take `folder` for `maker` (see `refusal`), creating it and its `mark` (holding `text`) if missing;
+    None when taken, else why not."""
+    problem = refusal(folder, option, mark, maker, ours)
+    if problem:
+        return problem
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.path.lexists(folder / mark):
+            write_atomically(folder / mark, text)
+    except OSError as exc:
+        return f"{option} {shown(folder)}: cannot create it or write there: {exc.strerror}"
+    return None
