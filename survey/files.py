@@ -118,11 +118,27 @@ def shown(path: Path, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def stamp(folder: Path) -> str:
+    """Names `folder` itself, by device and inode. A mark counts only when it holds its folder's stamp, so
+    a mark copied along with a folder, or committed to a repository by a pull request, proves nothing."""
+    info = os.stat(folder)
+    return f"folder {info.st_dev}:{info.st_ino}"
+
+
+def _marked(folder: Path, mark: str) -> bool:
+    if os.path.islink(folder / mark):
+        return False
+    try:
+        return stamp(folder) in read_regular(folder / mark, 2**26).decode("utf-8", "replace")
+    except Unreadable:
+        return False
+
+
 def refusal(folder: Path, option: str, mark: str, maker: str, ours: Callable[[list[Path]], bool] | None = None) -> str | None:
     """Why `folder` may not be taken as `maker`'s output folder, or None; looks without writing anything.
 
-    Taken: a missing or empty folder, one holding the regular file `mark` (which `claim` wrote), or one
-    whose entries `ours` recognises as the command's own."""
+    Taken: a missing or empty folder, one holding `mark` as `claim` wrote it there (a regular file with the
+    folder's `stamp`), or one whose entries `ours` recognises as the command's own."""
     try:
         if os.path.lexists(folder) and not folder.is_dir():
             found = "a file" if folder.is_file() else kind_of(os.stat(folder).st_mode) if folder.exists() else "a link to nothing"
@@ -130,25 +146,39 @@ def refusal(folder: Path, option: str, mark: str, maker: str, ours: Callable[[li
         if not folder.is_dir():
             return None
         entries = list(folder.iterdir())
-        marked = stat.S_ISREG(os.lstat(folder / mark).st_mode) if os.path.lexists(folder / mark) else False
+        if not entries or _marked(folder, mark):
+            return None
     except OSError as exc:
         return f"{option} {shown(folder)}: cannot use it: {exc.strerror}"
-    if entries and not marked and not (ours and ours(entries)):
-        return (f"{option} {shown(folder)}: holds files {maker} did not make; not touching it"
-                " (choose a new or empty folder, or remove it yourself)")
-    return None
+    if ours and ours(entries):
+        return None
+    why = f" (its {mark} was not written there by {maker}: copied, planted or damaged)" if os.path.lexists(folder / mark) else ""
+    return (f"{option} {shown(folder)}: holds files {maker} did not make{why}; not touching it"
+            " (choose a new or empty folder, or remove it yourself)")
 
 
-def claim(folder: Path, option: str, mark: str, maker: str, text: str, ours: Callable[[list[Path]], bool] | None = None) -> str | None:
-    """Take `folder` for `maker` (see `refusal`), creating it and its `mark` (holding `text`) if missing;
-    None when taken, else why not."""
+def claim(folder: Path, option: str, mark: str, maker: str, content: Callable[[str], str],
+          ours: Callable[[list[Path]], bool] | None = None) -> str | None:
+    """Take `folder` for `maker` (see `refusal`), creating it if missing and writing its `mark`,
+    `content(stamp)`, unless the mark is there already; None when taken, else why not."""
     problem = refusal(folder, option, mark, maker, ours)
     if problem:
         return problem
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        if not os.path.lexists(folder / mark):
-            write_atomically(folder / mark, text)
+        if not _marked(folder, mark):
+            if os.path.islink(folder / mark):
+                os.unlink(folder / mark)  # written through, a link would carry the mark elsewhere
+            write_atomically(folder / mark, content(stamp(folder)))
     except OSError as exc:
         return f"{option} {shown(folder)}: cannot create it or write there: {exc.strerror}"
     return None
+
+
+def unlink_links(folder: Path) -> None:
+    """Remove every symbolic link under `folder` (a folder the command took, and clears anyway): mkdocs
+    would build into whatever a planted link points at, and empty it first."""
+    for parent, dirs, files in os.walk(folder):
+        for name in dirs + files:
+            if os.path.islink(os.path.join(parent, name)):
+                os.unlink(os.path.join(parent, name))

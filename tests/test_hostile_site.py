@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -171,12 +170,29 @@ def _(w: World) -> Expect:
     return Expect(site("generate"), code=0, changes=("generated",), module="survey.site")
 
 
+@case("out-copied-with-its-manifest")
+def _(w: World) -> Expect:
+    generated(w)
+    shutil.copytree(w.tmp / "generated", w.tmp / "copy")  # the copy's manifest names the folder it came from
+    (w.tmp / "copy" / "en" / "index.md").write_text("# my edited copy\n")
+    return Expect(site("generate", out="copy"), code=2, says=[_REFUSED.format("copy")], module="survey.site")
+
+
+@case("out-planted-manifest")
+def _(w: World) -> Expect:
+    folder = _foreign(w)  # a folder as a pull request could commit it: pages of its own, and a manifest naming them
+    digest = __import__("hashlib").sha256((folder / "en" / "index.md").read_bytes()).hexdigest()
+    (folder / MANIFEST).write_text(json.dumps({"made by": "python -m survey.site generate", "in": "folder 2049:2",
+                                               "files": {"en/index.md": [digest], "thesis.tex": []}}))
+    return Expect(site("generate", out=str(folder)), code=2, says=[_REFUSED.format(".*precious")], module="survey.site")
+
+
 @case("out-damaged-manifest")
 def _(w: World) -> Expect:
     generated(w)
     (w.tmp / "generated" / MANIFEST).write_text('{"files": ')
     return Expect(site("generate"), code=2, module="survey.site",
-                  says=[r"generated/\.survey-generated\.json: expected the list of files generate wrote, found .*not touching generated"])
+                  says=[r"--out generated: holds files generate did not make \(its \.survey-generated\.json was not written there by generate: copied, planted or damaged\)"])
 
 
 @case("out-link-to-another-folder-inside")
@@ -325,6 +341,34 @@ _usage_case("build-site-dir-inside-out", lambda w: (generated(w), _build(w, "gen
             r"--site-dir generated/zh/site: expected a folder outside --out generated")
 _usage_case("build-out-of-someone-else", lambda w: (_foreign(w), w.tiny(), site("build", "--site-dir", "built", out="precious"))[-1],
             r"--out precious: holds files generate did not make")
+
+
+@case("build-site-dir-with-a-planted-mark")
+def _(w: Site) -> Expect:
+    folder = _foreign(w)
+    (folder / ".survey-build").write_text("made by python -m survey.site build, in folder 2049:2\n")
+    return Expect(_build(w, "precious"), code=2, says=[r"--site-dir precious: holds files build did not make"], module="survey.site")
+
+
+@case("build-site-dir-a-link-to-the-catalog")
+def _(w: Site) -> Expect:
+    os.symlink("catalog", w.tmp / "built")
+    w.write(".survey-build", "made by python -m survey.site build, in folder 2049:2\n")  # planted beside the cards
+    return Expect(_build(w), code=2, says=[r"--site-dir built: holds files build did not make"], module="survey.site")
+
+
+@case("build-planted-link-inside-its-folder")
+def _(w: Site) -> Expect:
+    first = w.run(*_build(w), module="survey.site")
+    assert first.returncode == 0, first.stdout + first.stderr
+    (w.tmp / "elsewhere").mkdir()
+    (w.tmp / "elsewhere" / "keep.txt").write_text("mine\n")
+    shutil.rmtree(w.tmp / "built" / "assets")
+    os.symlink(w.tmp / "elsewhere", w.tmp / "built" / "assets")  # mkdocs would write the site's assets there
+
+    def check(w: World, result: subprocess.CompletedProcess) -> None:
+        assert (w.tmp / "built" / "assets").is_dir() and not (w.tmp / "built" / "assets").is_symlink()
+    return Expect(site("build", "--site-dir", "built"), code=0, changes=("built", "generated", JIEBA), check=check, module="survey.site")
 
 
 @case("build-refuses-before-mkdocs-when-a-card-is-invalid")
@@ -505,6 +549,33 @@ def test_two_generates_at_once_do_not_collide(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.rglob("*") if ".tmp" in p.name]
     again = w.run(*site("generate"), module="survey.site")
     assert "(0 files changed)" in again.stdout, again.stdout + again.stderr
+
+
+def test_serve_empties_no_folder_a_planted_link_points_at(tmp_path: Path) -> None:
+    """A link planted among serve's builds (a pull request can commit one into an ignored folder) where the
+    next build goes: mkdocs would empty the folder it points at before building into it."""
+    from survey.files import stamp
+
+    w = Site(tmp_path)
+    w.tiny()
+    served = tmp_path / "served"
+    served.mkdir()
+    (served / ".survey-serve").write_text(f"made by python -m survey.site serve, in {stamp(served)}\n")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "keep.txt").write_text("mine\n")
+    os.symlink(tmp_path / "elsewhere", served / "site-1")
+    process = _started(w, *site("serve", "--address", "127.0.0.1:0", "--site-dir", "served"))
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (served / "site-1" / "index.html").is_file():
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.5)
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    assert (tmp_path / "elsewhere" / "keep.txt").read_text() == "mine\n", out + err
+    assert sorted(p.name for p in (tmp_path / "elsewhere").iterdir()) == ["keep.txt"]
+    assert not (served / "site-1").is_symlink() and (served / "site-1" / "index.html").is_file()
 
 
 def test_the_corpus_is_large() -> None:

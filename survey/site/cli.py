@@ -35,7 +35,7 @@ from pathlib import Path
 import yaml
 
 from survey.diagnostics import printable
-from survey.files import claim, refusal, shown, write_atomically
+from survey.files import claim, refusal, shown, unlink_links, write_atomically
 from survey.loader import catalog_problem
 from survey.site import render
 
@@ -172,7 +172,7 @@ def build(args: argparse.Namespace) -> int:
     where = args.site_dir or Path("site")
     _prepare(where, args.out, BUILD_MARK, "build")
     configs = {lang: _parent_config(lang) for lang in CONFIGS}
-    _take(where, BUILD_MARK, "build", "made by python -m survey.site build; rebuilt (emptied first) by every build\n")
+    _take(where, BUILD_MARK, "build", "made by python -m survey.site build, in {}; rebuilt (emptied first) by every build\n")
     if _generate(args):
         print("not built: fix the errors above first (python -m survey check lists them too)", file=sys.stderr)
         return 1
@@ -194,9 +194,11 @@ def _prepare(site_dir: Path, out: Path, mark: str, maker: str, ours=None) -> Non
 
 
 def _take(site_dir: Path, mark: str, maker: str, text: str, ours=None) -> None:
-    """Take --site-dir for `maker` (`files.claim`), or say why not."""
-    if problem := claim(site_dir, "--site-dir", mark, maker, text, ours):
+    """Take --site-dir for `maker` (`files.claim`; `text` names the folder's stamp with {}) and clear it of
+    links, or say why not."""
+    if problem := claim(site_dir, "--site-dir", mark, maker, text.format, ours):
         raise UsageError(problem)
+    unlink_links(site_dir)
 
 
 def _quiet_env() -> dict[str, str]:
@@ -349,7 +351,7 @@ def serve(args: argparse.Namespace) -> int:
         raise UsageError(f"--address {args.address}: cannot listen there: {exc.strerror or exc}") from None
     stop = threading.Event()
     try:
-        _take(args.site_dir, SERVE_MARK, "serve", "made by python -m survey.site serve; its site-N folders are rebuilt at will\n", _only_builds)
+        _take(args.site_dir, SERVE_MARK, "serve", "made by python -m survey.site serve, in {}; its site-N folders are rebuilt at will\n", _only_builds)
         for old in _served_builds(list(args.site_dir.iterdir())):
             shutil.rmtree(old)
         _report(render.generate(args.root, args.out))

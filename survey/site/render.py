@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from survey import export, schemas
 from survey.diagnostics import Diagnostic
-from survey.files import Unreadable, claim, kind_of, read_regular, refusal as folder_refusal, shown, write_atomically
+from survey.files import Unreadable, claim, kind_of, read_regular, refusal as folder_refusal, shown, stamp, write_atomically
 from survey.loader import Catalog, load_catalog
 from survey.positions import place
 from survey.rules import run_all
@@ -107,10 +107,11 @@ class Output:
     """A folder generate writes into, and the manifest of what it wrote there (see the module's docstring)."""
 
     def __init__(self, out: Path, option: str = "--out") -> None:
-        problem = claim(out, option, MANIFEST, "generate", self._manifest({}))
+        problem = claim(out, option, MANIFEST, "generate", lambda folder: self._manifest({}, folder))
         if problem:
             raise Refused(problem)
         self.out = out
+        self.stamp = stamp(out)
         self.owned = self._read_manifest()
         self.kept: list[Path] = []  # files generate made and no longer makes, left because they were changed since
 
@@ -142,13 +143,14 @@ class Output:
                 for r, digests in files.items() if _plain(r) and isinstance(digests, list)}
 
     @staticmethod
-    def _manifest(owned: dict[str, set[str]]) -> str:
-        """{"made by": …, "files": {path: [SHA-256, …]}}, a file to a line."""
+    def _manifest(owned: dict[str, set[str]], folder: str) -> str:
+        """{"made by": …, "in": <the folder's stamp>, "files": {path: [SHA-256, …]}}, a file to a line."""
         lines = [f"  {json.dumps(r, ensure_ascii=False)}: {json.dumps(sorted(d))}" for r, d in sorted(owned.items())]
-        return '{\n "made by": "python -m survey.site generate",\n "files": {\n' + ",\n".join(lines) + "\n }\n}\n"
+        head = json.dumps({"made by": "python -m survey.site generate", "in": folder})[1:-1]
+        return "{" + head + ',\n "files": {\n' + ",\n".join(lines) + "\n }\n}\n"
 
     def _save(self, owned: dict[str, set[str]]) -> None:
-        write_atomically(self.out / MANIFEST, self._manifest(owned))
+        write_atomically(self.out / MANIFEST, self._manifest(owned, self.stamp))
 
     def _in_the_way(self, relative: str) -> str | None:
         """Why a folder on the way to `relative` cannot be written through (a link, a file), or None."""
