@@ -7,7 +7,8 @@
   symlink is written through: the file it points to gets the new content, the link stays a link.
 - `claim` readies an output folder that a command will clear or overwrite (mkdocs empties its site
   folder; generate replaces its pages), and refuses one the command did not make: the command leaves a
-  mark file in each folder it makes, and only a new folder, an empty one or a marked one is taken.
+  mark file in each folder it takes, naming that very folder (`stamp`), and only a new folder, an empty
+  one or one with its own mark is taken.
 """
 
 from __future__ import annotations

@@ -203,6 +203,15 @@ def _(w: World) -> Expect:
     return Expect(site("generate"), code=2, says=[r"generated/en: .*link"], module="survey.site")
 
 
+@case("out-file-where-a-folder-goes")
+def _(w: World) -> Expect:
+    generated(w)
+    shutil.rmtree(w.tmp / "generated" / "en" / "models")
+    (w.tmp / "generated" / "en" / "models").write_text("my list of models\n")
+    return Expect(site("generate"), code=2, says=[r"generated/en/models: expected a folder for the generated pages, found a file"],
+                  module="survey.site")
+
+
 @case("out-page-replaced-by-a-fifo")
 def _(w: World) -> Expect:
     generated(w)

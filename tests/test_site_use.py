@@ -462,7 +462,7 @@ def test_home_leads_into_the_key_models(visit, catalog) -> None:
 def test_card_text_is_escaped_in_the_head_and_the_side_by_side_view(tmp_path: Path, browser) -> None:
     from tests.conftest import CARDS, write_catalog
 
-    awkward = 'Tiny "Chat" & a<b \'q\''  # no whole tag: the schema refuses those
+    awkward = 'Tiny "Chat" & a < b \'q\''  # no tag, not even an unclosed one: the schema refuses those
     cards = dict(CARDS)
     cards["models/tiny-chat.yaml"] = (
         CARDS["models/tiny-chat.yaml"]
@@ -476,11 +476,11 @@ def test_card_text_is_escaped_in_the_head_and_the_side_by_side_view(tmp_path: Pa
     assert result.returncode == 0, result.stdout + result.stderr
     head = (site / "en/models/tiny-chat/index.html").read_text("utf-8").split("</head>")[0]
     assert '<meta name="description" content="An &#34;instruction&#34; model &amp; more &gt; less.">' in head
-    assert "<title>Tiny &#34;Chat&#34; &amp; a&lt;b &#39;q&#39; - Small-alpaca survey</title>" in head
-    assert '<meta property="og:title" content="Tiny &#34;Chat&#34; &amp; a&lt;b &#39;q&#39;">' in head
-    assert "a<b" not in head
+    assert "<title>Tiny &#34;Chat&#34; &amp; a &lt; b &#39;q&#39; - Small-alpaca survey</title>" in head
+    assert '<meta property="og:title" content="Tiny &#34;Chat&#34; &amp; a &lt; b &#39;q&#39;">' in head
+    assert "a < b" not in head
     body = (site / "en/models/tiny-chat/index.html").read_text("utf-8")
-    assert "a<b" not in body and "\\&amp;" in body  # BibTeX's \& for "&", HTML-escaped inside the code block
+    assert "a < b" not in body and "\\&amp;" in body  # BibTeX's \& for "&", HTML-escaped inside the code block
     port = subprocess.Popen([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(site)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -373,8 +373,9 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _only_builds(entries: list[Path]) -> bool:
-    """A --site-dir an older serve made, before it left its mark: nothing but site-N builds."""
-    return len(_served_builds(entries)) == len(entries)
+    """A --site-dir an older serve made, before its mark named the folder: nothing but site-N builds (and
+    that older mark)."""
+    return len(_served_builds(entries)) == len([e for e in entries if e.name != SERVE_MARK])
 
 
 COMMANDS = {"generate": generate, "build": build, "serve": serve}

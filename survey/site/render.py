@@ -160,7 +160,8 @@ class Output:
             if os.path.islink(folder):
                 return f"{shown(folder)}: expected a folder generate made, found a link (to {os.readlink(folder)}); not writing through it"
             if os.path.lexists(folder) and not folder.is_dir():
-                return f"{shown(folder)}: expected a folder for the generated pages, found {kind_of(os.lstat(folder).st_mode)}"
+                mode = os.lstat(folder).st_mode
+                return f"{shown(folder)}: expected a folder for the generated pages, found {'a file' if stat.S_ISREG(mode) else kind_of(mode)}"
         return None
 
     def _check(self, relative: str, data: bytes) -> None:
