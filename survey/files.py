@@ -80,6 +80,9 @@ def _size(count: int) -> str:
     return f"{count / 2**20:.1f} MiB" if count >= 2**20 else f"{count} bytes"
 
 
+_TEMPORARY = ".tmp"  # write_atomically's temporary files: .<name>.<random>.tmp beside <name>
+
+
 def write_atomically(path: Path, content: str | bytes, mode: int | None = None) -> None:
     """Replace `path` (or the file a symlink at `path` points to) by `content`, all at once.
 
@@ -93,7 +96,7 @@ def write_atomically(path: Path, content: str | bytes, mode: int | None = None) 
             mode = stat.S_IMODE(os.stat(target).st_mode)
         except FileNotFoundError:
             mode = 0o666 & ~_umask()
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=_TEMPORARY)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
@@ -146,7 +149,8 @@ def refusal(folder: Path, option: str, mark: str, maker: str, ours: Callable[[li
             return f"{option} {shown(folder)}: expected a folder for {maker}'s output, found {found}"
         if not folder.is_dir():
             return None
-        entries = list(folder.iterdir())
+        # Another run writing its mark this very moment leaves only that mark's temporary file here.
+        entries = [e for e in folder.iterdir() if not (e.name.startswith(f".{mark}.") and e.name.endswith(_TEMPORARY))]
         if not entries or _marked(folder, mark):
             return None
     except OSError as exc:
