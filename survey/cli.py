@@ -21,12 +21,12 @@ from survey.check import check_files
 from survey.diagnostics import Diagnostic, printable
 from survey.files import placed, write_atomically
 from survey.fmt import FormatError, formatted
-from survey.loader import SUFFIX, card_files, load_catalog, read_card, stray_files
+from survey.loader import SUFFIX, card_files, catalog_problem, is_catalog, load_catalog, read_card, stray_files
 from survey.positions import place
 from survey.schema import FOLDERS
 from survey.rules import run_all
 from survey.schema import KINDS
-from survey.schema.common import is_id
+from survey.schema.common import RESERVED_CARD_IDS, RESERVED_WHY, is_id
 from survey.templates import template
 
 DEFAULT_ROOT = Path("catalog")
@@ -131,7 +131,7 @@ def _select(paths: list[Path]) -> Selection:
             raise UsageError(f"no such file or folder: {given}")
         path = placed(given)
         if path.is_dir() and path.name not in FOLDERS:
-            if not any((path / folder).is_dir() for folder in FOLDERS):
+            if not is_catalog(path):
                 raise UsageError(
                     f"expected a catalog folder (holding {', '.join(sorted(FOLDERS))}/…), a kind folder or card files,"
                     f" found {given}, which holds none of these"
@@ -186,6 +186,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown kind {args.kind!r}" + (f"; did you mean {hint[0]!r}?" if hint else f"; expected one of {', '.join(KINDS)}"))
     if not is_id(args.id):
         raise UsageError(f"expected an id of lowercase letters, digits and single '-', '_' or '.' (at most 100 characters), found {args.id[:120]!r}")
+    if args.id in RESERVED_CARD_IDS:
+        raise UsageError(f"expected {RESERVED_WHY}, found {args.id!r}")
     _existing_folder(args.root, "--root")
     folder = args.root / KINDS[args.kind].FOLDER
     path = folder / f"{args.id}{SUFFIX}"
@@ -260,7 +262,8 @@ def _fresh_schema(root: Path, kind: str) -> bool:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    _existing_folder(args.root, "--root")
+    if problem := catalog_problem(args.root):
+        raise UsageError(f"--root {args.root}: {problem}")
     catalog, problems = load_catalog(args.root)
     errors = [d for d in [*problems, *run_all(catalog)] if d.severity == "error"]
     if errors:

@@ -70,6 +70,26 @@ def card_type_for(path: Path) -> type[Card] | None:
     return FOLDERS.get(path.parent.name)
 
 
+def is_catalog(path: Path) -> bool:
+    """A catalog folder is one holding at least one kind folder."""
+    return any((path / folder).is_dir() for folder in FOLDERS)
+
+
+def catalog_problem(path: Path) -> str | None:
+    """Why `path` cannot be read as a catalog folder ("expected …, found …"), or None."""
+    try:
+        if path.is_dir() and is_catalog(path):
+            return None
+        if path.is_dir():
+            found = (f"the kind folder {path.name}/ (its catalog is {path.parent})" if path.name in FOLDERS
+                     else "a folder that holds none of these")
+        else:
+            found = "a file" if os.path.lexists(path) else "nothing"
+    except OSError as exc:
+        return f"cannot use it: {exc.strerror}"
+    return f"expected a catalog folder (holding {', '.join(sorted(FOLDERS))}/…), found {found}"
+
+
 def card_files(root: Path) -> list[Path]:
     """Every card file under `root` (anything named `<kind folder>/*.yaml`), in a stable order."""
     return sorted(p for folder in FOLDERS for p in (root / folder).glob(f"*{SUFFIX}"))

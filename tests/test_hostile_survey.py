@@ -9,120 +9,23 @@ nothing written outside the temporary folder.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-REAL = REPO / "catalog"
-PWNED = "PWNED-by-hostile-input"
+from tests.hostile import PWNED, Corpus, Expect, World, a_file, field_error, repo_state, run_case  # noqa: F401 - fixture
 
-
-@dataclass
-class Expect:
-    args: list[str]
-    code: int = 1
-    says: list[str] = field(default_factory=list)  # regular expressions the output must match
-    changes: tuple[str, ...] = ()  # paths (relative to the temporary folder) the command may write
-    check: Callable | None = None  # further assertions: check(world, result)
-    timeout: float = 60
-
-
-class World:
-    """A temporary copy of the real catalog and helpers to break it."""
-
-    def __init__(self, tmp: Path) -> None:
-        self.tmp = tmp
-        self.catalog = tmp / "catalog"
-        shutil.copytree(REAL, self.catalog, symlinks=True)
-        (tmp / "home").mkdir()
-
-    def path(self, relative: str) -> Path:
-        return self.catalog / relative
-
-    def text(self, relative: str) -> str:
-        return self.path(relative).read_text("utf-8")
-
-    def edit(self, relative: str, old: str, new: str) -> int:
-        """Replace the first `old` by `new`; return the line where `new` starts."""
-        text = self.text(relative)
-        assert old in text, (relative, old)
-        at = text.index(old)
-        self.path(relative).write_text(text[:at] + new + text[at + len(old):], "utf-8")
-        return text[:at].count("\n") + 1
-
-    def write(self, relative: str, data: str | bytes) -> Path:
-        path = self.catalog / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(data, bytes):
-            path.write_bytes(data)
-        else:
-            path.write_text(data, "utf-8")
-        return path
-
-    def env(self) -> dict[str, str]:
-        home = self.tmp / "home"
-        return {
-            "PYTHONPATH": str(REPO),
-            "PATH": "/usr/bin:/bin",
-            "COLUMNS": "300",
-            "HOME": str(home),
-            "XDG_CACHE_HOME": str(home / ".cache"),
-            "TMPDIR": str(self.tmp),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-
-    def run(self, *args: str, timeout: float = 60, module: str = "survey") -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
-                              cwd=self.tmp, env=self.env(), timeout=timeout, stdin=subprocess.DEVNULL)
-
-
-def snapshot(root: Path) -> dict[str, tuple]:
-    """Every entry under `root` except caches and the fake home: its type and content."""
-    found: dict[str, tuple] = {}
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in (".cache", "home")]
-        for name in dirs + files:
-            path = Path(folder) / name
-            relative = path.relative_to(root).as_posix()
-            info = path.lstat()
-            if stat.S_ISLNK(info.st_mode):
-                found[relative] = ("link", os.readlink(path))
-            elif stat.S_ISREG(info.st_mode):
-                found[relative] = ("file", hashlib.sha256(path.read_bytes()).hexdigest(), stat.S_IMODE(info.st_mode))
-            elif stat.S_ISDIR(info.st_mode):
-                found[relative] = ("dir",)
-            else:
-                found[relative] = ("other", stat.S_IFMT(info.st_mode))
-    return found
-
-
-def field_error(relative: str, line: int, field_name: str, expected: str, found: str = ".+") -> str:
-    """`catalog/<relative>:<line>:<col>: <field>: ...expected <expected>..., found <found>`."""
-    return rf"catalog/{re.escape(relative)}:{line}:\d+: {field_name}: .*expected .*{expected}.*found {found}"
-
-
-CASES: dict[str, Callable[[World], Expect]] = {}
-
-
-def case(name: str):
-    def register(build: Callable[[World], Expect]) -> Callable[[World], Expect]:
-        assert name not in CASES, name
-        CASES[name] = build
-        return build
-    return register
+CASES = Corpus()
+case = CASES.case
 
 
 MODEL = "models/alpaca.yaml"
@@ -130,6 +33,7 @@ RECIPE = "recipes/vicuna-7b.yaml"
 REMOTE = "recipes/sft-baichuan-7b-prefix.yaml"
 EXPERIMENT = "experiments/baichuan-7b-sft-prefix.yaml"
 EVALUATION = "evaluations/llmzoo-evaluation.yaml"
+ALIASES = "aliases: [stanford-alpaca-7b, 羊驼]"  # as the real card has them
 PARAMS = r"sizes\[0\]\.parameters(\.value)?"
 COUNT = r"training\.hardware\.count"
 
@@ -204,8 +108,8 @@ def _string_case(name: str, relative: str, old: str, new: str, field_name: str, 
         return Expect(["check", "catalog"], says=[field_error(relative, line, field_name, expected)])
 
 
-_string_case("alias-script", MODEL, "aliases: [stanford-alpaca-7b, 羊驼]", "aliases: [stanford-alpaca-7b, 羊驼, '<script>alert(1)</script>']", r"aliases\[2\]")
-_string_case("alias-bold", MODEL, "aliases: [stanford-alpaca-7b, 羊驼]", "aliases: [stanford-alpaca-7b, 羊驼, '<b>bold</b>']", r"aliases\[2\]")
+_string_case("alias-script", MODEL, ALIASES, "aliases: [stanford-alpaca-7b, '<script>alert(1)</script>']", r"aliases\[1\]")
+_string_case("alias-bold", MODEL, ALIASES, "aliases: [stanford-alpaca-7b, '<b>bold</b>']", r"aliases\[1\]")
 _string_case("as-surveyed-img", MODEL, "as_surveyed: 是", "as_surveyed: '<img src=x onerror=alert(1)>'", r"open\.code\.as_surveyed")
 _string_case("license-anchor", MODEL, "id: CC-BY-NC-4.0", "id: '<a href=\"https://evil.example\">MIT</a>'", r"license\.id")
 _string_case("source-title-js-link", MODEL, "title: tatsu-lab/stanford_alpaca", "title: '[repo](javascript:alert(1))'", r"sources\.repo\.title", "http")
@@ -225,7 +129,7 @@ _string_case("deepspeed-config-script", RECIPE, "overlap_comm: true", "overlap_c
 _string_case("size-name-style", MODEL, "name: alpaca-7b", "name: '<style>body{display:none}</style>'", r"sizes\[0\]\.name")
 _string_case("launch-iframe", RECIPE, "launch: torchrun", "launch: <iframe/src=x> torchrun", "launch")
 _string_case("name-escape-sequence", MODEL, "name: Alpaca", 'name: "Alpaca\\e[31m red"', "name", "control")
-_string_case("alias-bidi-override", MODEL, "aliases: [stanford-alpaca-7b, 羊驼]", 'aliases: [stanford-alpaca-7b, 羊驼, "\\u202Eevil"]', r"aliases\[2\]", "control")
+_string_case("alias-bidi-override", MODEL, ALIASES, 'aliases: [stanford-alpaca-7b, "\\u202Eevil"]', r"aliases\[1\]", "control")
 _string_case("huge-string", MODEL, "name: Alpaca", "name: '" + "x" * 200_000 + "'", "name", "at most")
 _string_case("url-breaks-out-of-an-attribute", MODEL, "repository: https://github.com/tatsu-lab/stanford_alpaca", "repository: 'https://github.com/x\"onmouseover=\"alert(1)'", r"links\.repository", "http")
 _string_case("deviation-topic-img", RECIPE, "topic: data", "topic: <img src=x onerror=alert(1)>", r"deviations\[0\]\.topic")
@@ -253,7 +157,7 @@ def _(w: World) -> Expect:
 
 @case("set-tag")
 def _(w: World) -> Expect:
-    line = w.edit(MODEL, "aliases: [stanford-alpaca-7b, 羊驼]", "aliases: !!set {stanford-alpaca-7b: null}")
+    line = w.edit(MODEL, ALIASES, "aliases: !!set {stanford-alpaca-7b: null}")
     return Expect(check_model(), says=[rf"catalog/models/alpaca\.yaml:{line}:\d+: .*(tag|set)"])
 
 
@@ -265,7 +169,7 @@ def _(w: World) -> Expect:
 
 @case("deep-nesting")
 def _(w: World) -> Expect:
-    line = w.edit(MODEL, "aliases: [stanford-alpaca-7b, 羊驼]", "aliases: " + "[" * 5000 + "]" * 5000)
+    line = w.edit(MODEL, ALIASES, "aliases: " + "[" * 5000 + "]" * 5000)
     return Expect(check_model(), says=[rf"catalog/models/alpaca\.yaml:{line}:\d+: .*nest"])
 
 
@@ -373,7 +277,7 @@ def _(w: World) -> Expect:
 
 @case("unclosed-flow")
 def _(w: World) -> Expect:
-    w.edit(MODEL, "aliases: [stanford-alpaca-7b, 羊驼]", "aliases: [stanford-alpaca-7b")
+    w.edit(MODEL, ALIASES, "aliases: [stanford-alpaca-7b")
     return Expect(check_model(), says=[r"catalog/models/alpaca\.yaml:\d+:\d+: YAML syntax"])
 
 
@@ -588,24 +492,18 @@ def _usage_case(name: str, make: Callable[[World], list[str]], says: str):
         return Expect(make(w), code=2, says=[says])
 
 
-def _a_file(w: World) -> Path:
-    path = w.tmp / "a-file"
-    path.write_text("not a folder\n")
-    return path
-
-
-_usage_case("new-root-is-a-file", lambda w: ["new", "model", "fresh", "--root", str(_a_file(w))], r"a-file")
-_usage_case("new-root-under-a-file", lambda w: ["new", "model", "fresh", "--root", str(_a_file(w) / "sub")], r"a-file/sub")
+_usage_case("new-root-is-a-file", lambda w: ["new", "model", "fresh", "--root", str(a_file(w))], r"a-file")
+_usage_case("new-root-under-a-file", lambda w: ["new", "model", "fresh", "--root", str(a_file(w) / "sub")], r"a-file/sub")
 _usage_case("new-root-missing", lambda w: ["new", "model", "fresh", "--root", str(w.tmp / "nowhere")], r"nowhere")
 _usage_case("new-root-unwritable", lambda w: ["new", "model", "fresh", "--root", "/proc/self"], r"/proc/self")
 _usage_case("new-kind-folder-is-a-file", lambda w: (shutil.rmtree(w.path("concepts")), w.write("concepts", "x"), ["new", "concept", "fresh", "--root", "catalog"])[-1], r"concepts")
 _usage_case("new-id-too-long", lambda w: ["new", "model", "a" * 300, "--root", "catalog"], r"id")
-_usage_case("export-out-is-a-file", lambda w: ["export", "--root", "catalog", "--out", str(_a_file(w))], r"a-file")
-_usage_case("export-out-under-a-file", lambda w: ["export", "--root", "catalog", "--out", str(_a_file(w) / "x")], r"a-file/x")
+_usage_case("export-out-is-a-file", lambda w: ["export", "--root", "catalog", "--out", str(a_file(w))], r"a-file")
+_usage_case("export-out-under-a-file", lambda w: ["export", "--root", "catalog", "--out", str(a_file(w) / "x")], r"a-file/x")
 _usage_case("export-out-unwritable", lambda w: ["export", "--root", "catalog", "--out", "/proc/self/export"], r"/proc/self/export")
 _usage_case("export-json-is-a-folder", lambda w: ((w.tmp / "out" / "catalog.json").mkdir(parents=True), ["export", "--root", "catalog", "--out", "out"])[-1], r"catalog\.json")
 _usage_case("export-root-missing", lambda w: ["export", "--root", "nowhere", "--out", "out"], r"nowhere")
-_usage_case("schema-root-is-a-file", lambda w: ["schema", "--root", str(_a_file(w))], r"a-file")
+_usage_case("schema-root-is-a-file", lambda w: ["schema", "--root", str(a_file(w))], r"a-file")
 _usage_case("schema-root-missing", lambda w: ["schema", "--root", str(w.tmp / "nowhere")], r"nowhere")
 _usage_case("schema-root-unwritable", lambda w: ["schema", "--root", "/proc/self"], r"/proc/self")
 _usage_case("schema-folder-is-a-file", lambda w: (shutil.rmtree(w.path("schema")), w.write("schema", "x"), ["schema", "--root", "catalog"])[-1], r"schema")
@@ -655,7 +553,7 @@ def _(w: World) -> Expect:
     return Expect(["check", "--format", "github", "catalog"], says=[r"training\.hardware\.count"], check=check)
 
 
-# --- writing: fmt, serve -------------------------------------------------------------------------
+# --- writing: fmt -------------------------------------------------------------------------------
 
 @case("fmt-symlinked-card")
 def _(w: World) -> Expect:
@@ -687,55 +585,12 @@ def _(w: World) -> Expect:
     return Expect(["fmt", "catalog"], code=0, changes=("catalog/" + RECIPE,), check=check)
 
 
-@case("serve-refuses-a-folder-it-did-not-make")
-def _(w: World) -> Expect:
-    mine = w.tmp / "precious"
-    mine.mkdir()
-    (mine / "thesis.tex").write_text("years of work\n")
-    (mine / "site-1").mkdir()
-    return Expect(["--root", "catalog", "--out", str(w.tmp / "generated"), "serve", "--address", "127.0.0.1:0",
-                   "--site-dir", str(mine)], code=2, says=[r"precious"])
-
-
-@case("serve-refuses-a-file")
-def _(w: World) -> Expect:
-    return Expect(["--root", "catalog", "--out", str(w.tmp / "generated"), "serve", "--address", "127.0.0.1:0",
-                   "--site-dir", str(_a_file(w))], code=2, says=[r"a-file"])
-
-
 # --- the tests ---------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def repo_state():
-    def state() -> str:
-        return subprocess.run(["git", "status", "--porcelain", "--ignored", "--untracked-files=all", "catalog", "survey"],
-                              cwd=REPO, capture_output=True, text=True).stdout
-    before = state()
-    yield
-    assert state() == before, "a hostile input changed the repository itself"
-
 
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hostile_input(name: str, tmp_path: Path, repo_state) -> None:
     w = World(tmp_path)
-    expect = CASES[name](w)
-    module = "survey.site" if name.startswith("serve-") else "survey"
-    before = snapshot(tmp_path)
-    result = w.run(*expect.args, timeout=expect.timeout, module=module)
-    output = result.stdout + result.stderr
-    assert "Traceback" not in output, output
-    assert result.returncode == expect.code, output
-    for pattern in expect.says:
-        assert re.search(pattern, output), f"{pattern!r} not in:\n{output}"
-    after = snapshot(tmp_path)
-    changed = {p for p in set(before) | set(after) if before.get(p) != after.get(p)}
-    allowed = {p for p in changed if any(p == c or p.startswith(c + "/") for c in expect.changes)}
-    assert changed - allowed == set(), f"changed: {sorted(changed - allowed)}"
-    leftovers = [p for p in tmp_path.rglob("*") if p.name.endswith((".tmp", ".part")) or ".tmp." in p.name]
-    assert leftovers == [], leftovers
-    assert not (tmp_path / PWNED).exists(), "the input ran a command"
-    if expect.check:
-        expect.check(w, result)
+    run_case(w, CASES[name](w))
 
 
 def test_the_corpus_is_large() -> None:

@@ -462,7 +462,7 @@ def test_home_leads_into_the_key_models(visit, catalog) -> None:
 def test_card_text_is_escaped_in_the_head_and_the_side_by_side_view(tmp_path: Path, browser) -> None:
     from tests.conftest import CARDS, write_catalog
 
-    awkward = 'Tiny "Chat" & a < b \'q\''  # a "<" starting a word is refused by the schema's text rule
+    awkward = 'Tiny "Chat" & a < b \'q\''  # no tag, not even an unclosed one: the schema refuses those
     cards = dict(CARDS)
     cards["models/tiny-chat.yaml"] = (
         CARDS["models/tiny-chat.yaml"]

@@ -78,6 +78,19 @@ def _check_id(value: Any) -> str:
 
 Id = Annotated[str, BeforeValidator(_check_id, json_schema_input_type=str)]
 
+# A card's page is <kind folder>/<id>.md on the site, where <kind folder>/index.md lists the kind.
+RESERVED_CARD_IDS = ("index",)
+RESERVED_WHY = "an id other than 'index' (the site's page listing every card of the kind)"
+
+
+def _check_card_id(value: str) -> str:
+    if value in RESERVED_CARD_IDS:
+        raise expected(RESERVED_WHY)
+    return value
+
+
+CardId = Annotated[Id, AfterValidator(_check_card_id)]
+
 
 class RefTo:
     """Marks a field as holding the id of a card of another kind; `survey.rules.references` checks it."""
@@ -680,7 +693,7 @@ class Card(Strict):
     KIND: ClassVar[str] = ""
     FOLDER: ClassVar[str] = ""
 
-    id: Id
+    id: CardId
     name: Name
     summary: Summary
     aliases: Annotated[list[Annotated[str, Field(min_length=1)]], AfterValidator(unique)] = Field(

@@ -134,7 +134,7 @@ def render(site: Site) -> tuple[str, str]:
         + (f"（{len(unsourced)} 张卡片）" if zh else f" (on {len(unsourced)} cards)"),
     ]
     parts = [share.front_matter(intro, boost=0.5) + heading(1, "目录健康" if zh else "Catalog health", "health"), "", intro, ""]
-    parts += [heading(2, "总览" if zh else "Summary", "summary"), "", "\n".join(x for x in summary if x), "", bars(site, shares), ""]
+    parts += [heading(2, "总览" if zh else "Summary", "summary"), "", "\n".join(x for x in summary if x), "", bars(site, shares) if shares else "–", ""]
     todo_primary = "\n".join(f"- {page.link(card)}" for card in no_primary) or "–"
     todo_sources = "\n".join(
         f"- {page.link(card)}: " + ", ".join(f"<code>{md_escape(m)}</code>" for m in missing) for card, missing in unsourced

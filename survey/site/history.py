@@ -14,7 +14,9 @@ def last_changed(root: Path) -> dict[Path, str]:
     root = root.resolve()
     try:
         run = subprocess.run(
-            ["git", "-C", str(root), "log", "--format=%x00%cs", "--name-only", "--relative", "--no-renames", "--", "."],
+            # --no-show-signature: a repository's own config (log.showSignature with gpg.program) would
+            # otherwise have git run a program of its choosing for every signed commit.
+            ["git", "-C", str(root), "log", "--no-show-signature", "--format=%x00%cs", "--name-only", "--relative", "--no-renames", "--", "."],
             capture_output=True,
             text=True,
             encoding="utf-8",
