@@ -25,6 +25,7 @@ from survey.schema.common import (
     Strict,
     one_or_many,
 )
+from survey.schema.score import Score
 
 Relation = Literal[
     "continued-pretraining",
@@ -89,6 +90,7 @@ class Size(Strict):
     name: str | None = Field(default=None, description="The released checkpoint's name, e.g. vicuna-13b.")
     hub: str | None = Field(default=None, description="Hugging Face Hub repo id of the weights, when published there.")
     training: PartialTraining | None = None
+    scores: list[Score] = Field(default=[], description="Benchmark scores a primary source published for this checkpoint.")
     note: Localized | None = None
 
 
