@@ -509,8 +509,20 @@ def test_ctrl_c_during_generate_exits_130_with_one_line(tmp_path: Path) -> None:
 
 def test_ctrl_c_during_build_stops_mkdocs_too(tmp_path: Path) -> None:
     w = Site(tmp_path)
-    process = _started(w, *site("build", "--site-dir", "built"))
-    _interrupted(process, 6)  # generate takes about 2 s; mkdocs is then building both languages
+    # The signal goes once mkdocs is building (its work folder exists), a little later on each try: an idle
+    # machine builds both languages in a few seconds, and a build that ended first proves nothing.
+    for wait in (1.0, 0.3, 0.0):
+        process = _started(w, *site("build", "--site-dir", "built"))
+        deadline = time.monotonic() + 120
+        while process.poll() is None and not any(tmp_path.glob("survey-site-*")) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(wait)
+        if process.poll() is None:
+            break
+        process.communicate()
+    else:
+        pytest.fail("every build ended before Ctrl-C could reach mkdocs")
+    _interrupted(process, 0)
     time.sleep(3)
     before = {p: p.stat().st_mtime for p in (tmp_path / "built").rglob("*")} if (tmp_path / "built").exists() else {}
     time.sleep(3)

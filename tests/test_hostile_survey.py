@@ -630,8 +630,12 @@ def test_ctrl_c_at_start_up_exits_130(tmp_path: Path) -> None:
         time.sleep(delay)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)
+        if "init_import_site" in err:  # Python's own start-up was interrupted, before any code of ours ran
+            assert "/survey/" not in err, err
+            continue
         assert "Traceback" not in out + err, err
-        assert process.returncode in (0, 130), err
+        # A signal that comes before the interpreter has set its handler ends it the default way, silently.
+        assert process.returncode in (0, 130, -signal.SIGINT), err
 
 
 def test_a_closed_pipe_is_not_a_traceback(tmp_path: Path) -> None:
