@@ -165,7 +165,9 @@ def test_picked_models_side_by_side_with_every_source(visit, catalog, server) ->
     assert {"Open weights", "Parameters", "Training data", "Hardware", "License"} <= set(labels)
     sources = set(page.eval_on_selector_all(".sv-side-table a.sv-side-source", "a => a.map(x => x.href)"))
     picked = [catalog.get("model", m) for m in ("alpaca", "vicuna", "chatglm-6b")]
-    assert sources and sources <= {s.url for m in picked for s in m.sources.values()}
+    links = {url for m in picked for url in m.links.model_dump(exclude_none=True).values()}
+    assert sources and sources <= {s.url for m in picked for s in m.sources.values()} | links
+    assert {"Summary", "Also known as", "Links", "Sources", "Notes"} <= set(labels)
     alpaca = picked[0]
     for value in (alpaca.open.weights, alpaca.released, alpaca.training.hardware):
         assert alpaca.sources[value.source].url in sources

@@ -12,6 +12,7 @@ import json
 import re
 
 from survey.site import facts, share, text
+from survey.site.lang import field_label as lang_field_label
 from survey.site.lang import word
 from survey.site.page import Page, Site, card_path
 from survey.site.text import html_escape as esc
@@ -45,6 +46,9 @@ _WORDS = {
     "side.loading": ("正在载入……", "Loading…"),
     "side.failed": ("载入失败。", "Could not load the data."),
     "scroll": ("左右滑动查看更多列", "Scroll sideways for more columns"),
+    "side.size_training": ("各规模的训练", "Training of each size"),
+    "side.scores": ("公布的评测分数", "Published scores"),
+    "side.shots": ("{n}-shot", "{n}-shot"),
 }
 
 
@@ -252,13 +256,17 @@ def side_by_side_data(site: Site) -> str:
     lang = site.lang
     family_of = facts.families(site.catalog)
     fields = [
+        ("summary", w("summary")),
+        ("aliases", w("aliases")),
         ("organizations", w("organizations")),
         ("project", w("project")),
         ("released", w("released")),
         ("open.code", w("open.code")),
         ("open.data", w("open.data")),
         ("open.weights", w("open.weights")),
-        ("parameters", w("parameters")),
+        ("sizes.parameters", w("parameters")),
+        ("sizes.training", _w(lang, "side.size_training")),
+        ("sizes.scores", _w(lang, "side.scores")),
         ("training.data", w("training.data")),
         ("training.hardware", w("training.hardware")),
         ("training.time", w("training.time")),
@@ -271,6 +279,10 @@ def side_by_side_data(site: Site) -> str:
         ("languages", w("languages")),
         ("license", w("license")),
         ("architecture", w("architecture")),
+        ("recipes", w("recipes")),
+        ("links", w("links")),
+        ("notes", w("notes")),
+        ("sources", w("sources")),
     ]
 
     def sources(model, key: str | None) -> list[list[str]]:
@@ -292,6 +304,21 @@ def side_by_side_data(site: Site) -> str:
         card = site.catalog.get(kind, card_id)
         return site.name(card) if card else card_id
 
+    def size_training(model, size) -> list[dict]:
+        training = size.training
+        if training is None:
+            return []
+        parts = [page.measure_plain(d) for d in training.data or []]
+        parts += [page.hardware_plain(training.hardware)] if training.hardware else []
+        parts += [page.measure_plain(m) for m in (training.time, training.cost, training.compute) if m is not None]
+        first = next((m for m in (training.hardware, training.time, *(training.data or [])) if m is not None), None)
+        return [cell(model, f"{size.name or page.measure_plain(size.parameters)}: " + "; ".join(parts), first)]
+
+    def score(model, size, item) -> dict:
+        shots = f", {_w(lang, 'side.shots').format(n=item.shots)}" if item.shots is not None else ""
+        where = f" ({size.name})" if size.name else ""
+        return cell(model, f"{item.task} {item.metric}{shots}: {item.value:g}%{where}", item)
+
     models = {}
     for model in site.sorted_cards("model"):
         training = model.training
@@ -302,7 +329,7 @@ def side_by_side_data(site: Site) -> str:
             "open.code": [cell(model, page.status_plain(model.open.code), model.open.code)],
             "open.data": [cell(model, page.status_plain(model.open.data), model.open.data)],
             "open.weights": [cell(model, page.status_plain(model.open.weights), model.open.weights)],
-            "parameters": [cell(model, page.measure_plain(s.parameters) + (f" ({s.name})" if s.name else ""), s.parameters) for s in model.sizes],
+            "sizes.parameters": [cell(model, page.measure_plain(s.parameters) + (f" ({s.name})" if s.name else ""), s.parameters) for s in model.sizes],
             "training.data": [cell(model, page.measure_plain(d) + (f" ({site.enum(d.stage)})" if d.stage else ""), d) for d in training.data],
             "training.hardware": [cell(model, page.hardware_plain(training.hardware), training.hardware)],
             "training.time": [cell(model, page.measure_plain(training.time), training.time)],
@@ -318,6 +345,20 @@ def side_by_side_data(site: Site) -> str:
             "languages": [cell(model, site.languages(model.languages))],
             "license": [cell(model, w("unknown") if model.license.id == "unknown" else model.license.id, model.license)],
             "architecture": [cell(model, model.architecture)] if model.architecture else [],
+            "summary": [cell(model, text.plain(site.text(model.summary)))],
+            "aliases": [cell(model, ", ".join(model.aliases))] if model.aliases else [],
+            "sizes.training": [c for size in model.sizes for c in size_training(model, size)],
+            "sizes.scores": [score(model, size, item) for size in model.sizes for item in size.scores],
+            "recipes": [cell(model, name_of("recipe", r)) for r in model.recipes],
+            "links": [
+                {"text": lang_field_label(kind, lang), "sources": [[url, text.safe_url(url) or ""]]}
+                for kind, url in model.links.model_dump(exclude_none=True).items()
+            ],
+            "notes": [cell(model, text.plain(site.text(note)), note) for note in model.notes],
+            "sources": [
+                {"text": site.enum(source.kind), "sources": [[source.title, text.safe_url(source.url) or ""]]}
+                for source in model.sources.values()
+            ],
         }
         models[model.id] = {"name": site.name(model), "url": page.href(card_path(model)), "cells": cells}
     data = {"lang": lang, "fields": [list(f) for f in fields], "models": models}
