@@ -32,6 +32,10 @@ CANDIDATES = (
     (-8, -8, "end"),
     (-8, 16, "end"),
 )
+# Further out, with a line back to the dot: tried only for the models the survey introduces, so that each
+# of them is named on a phone's crowded chart too.
+FAR = tuple((dx, dy, anchor) for dy in (-24, 32, -40, 48, -56, 64, -72, 80)
+            for dx, anchor in ((0, "middle"), (16, "start"), (-16, "end"), (48, "start"), (-48, "end"), (96, "start"), (-96, "end")))
 
 
 @dataclass(frozen=True)
@@ -153,10 +157,11 @@ class _Drawing:
         wanted = sorted((i for i, d in enumerate(self.plot.dots) if d.show_label), key=lambda i: (self.plot.dots[i].priority, i))
         for index in wanted:
             px, py = where[index]
-            if taken.crowded(px, py):
+            key = not self.plot.dots[index].priority[0]
+            if taken.crowded(px, py) and not key:
                 continue
             width = text_width(self.plot.dots[index].label)
-            for dx, dy, anchor in CANDIDATES:
+            for dx, dy, anchor in CANDIDATES + (FAR if key else ()):
                 x, y = px + dx, py + dy
                 left = x if anchor == "start" else x - width if anchor == "end" else x - width / 2
                 box = (left - 1, y - FONT + 2, left + width + 1, y + 3)
@@ -179,6 +184,10 @@ class _Drawing:
             if index in placed:
                 x, y, anchor = placed[index]
                 label = f'<text class="sv-point-label" x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}">{esc(dot.label)}</text>'
+                if abs(y - py) > 20:  # placed further out: a line from the dot to the label's near edge
+                    end = y - FONT + 2 if y > py else y + 3
+                    label = (f'<line class="sv-leader" x1="{px:.1f}" y1="{py:.1f}" x2="{x:.1f}" y2="{end:.1f}" '
+                             f'stroke="currentColor" stroke-opacity="0.45" stroke-width="1"/>' + label)
                 css += " sv-labelled"
             items.append(
                 f'<a href="{esc(dot.href)}" class="sv-point {css}" data-name="{esc(dot.label)}" data-info="{esc(dot.info)}">'
