@@ -274,9 +274,9 @@ def card_data(run: Run, evaluation: dict | None, eval_path: Path | None, card_id
         "id": card_id,
         "name": {"zh": f"{recipe} 复现 {when.date()}" + ("（冒烟测试）" if m["smoke"] else ""),
                  "en": f"{recipe} rerun {when.date()}" + (" (smoke run)" if m["smoke"] else "")},
-        "summary": {"zh": f"{kind_zh}：按配方 {recipe} 在 {on.replace('the CPU', 'CPU')} 上训练 {m['steps']} 步，用时 {wall_zh}，"
+        "summary": {"zh": f"{kind_zh}：按配方 `{recipe}` 在 {on.replace('the CPU', 'CPU')} 上训练 {m['steps']} 步，用时 {wall_zh}，"
                           f"最终训练损失 {measured['train_loss']}。",
-                    "en": f"{kind_en} of the {recipe} recipe on {on}: {m['steps']} steps in {wall}, final training loss "
+                    "en": f"{kind_en} of the `{recipe}` recipe on {on}: {m['steps']} steps in {wall}, final training loss "
                           f"{measured['train_loss']}."},
         "recipe": recipe,
         "date": when.date().isoformat(),
