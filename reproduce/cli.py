@@ -196,7 +196,7 @@ def _report_parser(sub) -> None:  # noqa: ANN001 - argparse's private subparsers
     report = sub.add_parser("report", help="write a finished run's reproduction card (catalog/reproductions/ID.yaml)")
     report.add_argument("run_dir", metavar="RUN-DIR")
     report.add_argument("--eval", help="the run's eval.json (default: RUN-DIR/eval.json when there is one)")
-    report.add_argument("--id", help="the card's id (default: RECIPE-DATE, with -smoke for a smoke run)")
+    report.add_argument("--id", help="the card's id (default: --out's file name, else RECIPE-DATE, with -smoke for a smoke run)")
     report.add_argument("--out", help="where to write it (default: catalog/reproductions/ID.yaml)")
     report.add_argument("--by", help="who ran it (default: git config user.name)")
     report.add_argument("--logs", help="an http(s) link to the run's published logs (becomes the card's source)")

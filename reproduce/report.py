@@ -329,6 +329,8 @@ def report(root: Path, eval_path: Path | None = None, card_id: str | None = None
     if eval_path is None and (root / "eval.json").is_file():
         eval_path = root / "eval.json"
     evaluation = read_eval(eval_path, run) if eval_path is not None else None
+    if card_id is None and out is not None:
+        card_id = out.stem
     if card_id is None:
         card_id = f"{run.manifest['recipe']}-{finished(run.rows).date().isoformat()}" + ("-smoke" if run.manifest["smoke"] else "")
     if not is_id(card_id) or card_id == "index":

@@ -51,11 +51,11 @@ class Point(Strict):
     loss: Loss
 
 
-def _rising(points: list[Point], name: str) -> list[Point]:
+def _rising(points: list[Point], field: str, name: str) -> list[Point]:
     for index, (before, after) in enumerate(zip(points, points[1:]), 1):
         if after.step <= before.step:
             raise expected(f"{name} points in rising step order, found step {after.step} after {before.step}",
-                           at=(index, "step"))
+                           at=(field, index, "step"))
     return points
 
 
@@ -67,8 +67,8 @@ class Curve(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Curve:
-        _rising(self.train, "training-loss")
-        _rising(self.heldout, "held-out-loss")
+        _rising(self.train, "train", "training-loss")
+        _rising(self.heldout, "heldout", "held-out-loss")
         return self
 
 

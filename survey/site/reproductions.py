@@ -8,6 +8,8 @@ shows as a dash, so a reader sees what was and was not measured.
 
 from __future__ import annotations
 
+import math
+
 from survey.schema.common import Card
 from survey.site import loss_chart, text
 from survey.site.page import Page, Site, heading, table
@@ -56,14 +58,16 @@ def of_recipes(site: Site, recipe_ids: set[str]) -> list[Card]:
 
 
 def _size(model: Card | None, recipe: Card | None):  # noqa: ANN202 - a Size
-    """The released size a recipe trains: the one with the recipe's parameter count (or the only one)."""
+    """The released size a recipe trains: the one nearest the recipe's base in parameters (a 6.74B LLaMA is the
+    "7B"), within a quarter; a model of one size has only that one."""
     if model is None:
         return None
-    if recipe is not None:
-        wanted = recipe.base.parameters.midpoint()
-        for size in model.sizes:
-            if wanted is not None and size.parameters.midpoint() == wanted:
-                return size
+    wanted = recipe.base.parameters.midpoint() if recipe is not None else None
+    if wanted:
+        near = [(abs(math.log(p / wanted)), index) for index, size in enumerate(model.sizes)
+                if (p := size.parameters.midpoint())]
+        if near and min(near)[0] < math.log(1.25):
+            return model.sizes[min(near)[1]]
     return model.sizes[0] if len(model.sizes) == 1 else None
 
 
