@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from reproduce import CATALOG, ReproduceError
+from reproduce.data import read_records
 from reproduce.layout import RunDir
 from survey.files import Unreadable, read_regular, shown, write_atomically
 from survey.fmt import formatted
@@ -108,17 +109,12 @@ def read_run(root: Path) -> Run:
 
 
 def _metrics(path: Path) -> list[dict]:
-    text = _read(path, "the run's metrics (one JSON object a line)").decode("utf-8", errors="replace")
+    if not path.is_file():
+        raise ReproduceError(f"{shown(path)}: expected the run's metrics (one JSON object a line), found none")
     rows = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ReproduceError(f"{shown(path)}:{number}: expected a JSON object, found text that does not parse: {exc}") from None
-        if not isinstance(row, dict) or not isinstance(row.get("step"), int):
-            raise ReproduceError(f"{shown(path)}:{number}: expected an object with an integer \"step\", found {line[:60]!r}")
+    for number, row in read_records(path):
+        if not isinstance(row.get("step"), int):
+            raise ReproduceError(f"{shown(path)}:{number}: step: expected an integer, found {row.get('step')!r}")
         for key in ("loss", "eval_loss"):
             if key in row and (not isinstance(row[key], (int, float)) or not math.isfinite(row[key])):
                 raise ReproduceError(f"{shown(path)}:{number}: {key}: expected a finite number, found {row[key]!r} "
