@@ -340,3 +340,17 @@ def test_model_page_lists_published_scores(pages):
     md = pages["en"][f"models/{MODEL}.md"]
     assert "## Published scores" in md
     assert "| <code>arc_challenge</code> | acc&#95;norm | 25 | 52.6 |" in md
+
+
+def test_a_gpu_run_gets_its_accelerators_and_gpu_hours(run_dir, tmp_path):
+    """A run on eight GPUs for two hours (the manifest as an eight-GPU run would write it)."""
+    run = copy_run(run_dir, tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text("utf-8"))
+    manifest.update(world_size=8, seconds=7200.0, hardware={**manifest["hardware"], "gpus": ["NVIDIA H100 80GB HBM3"] * 8})
+    (run / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    out = tmp_path / "catalog" / "reproductions" / "on-gpus.yaml"
+    result = report(run, out)
+    assert result.returncode == 0, result.stderr
+    text = out.read_text("utf-8")
+    assert "hardware: 8 x H100-80GB-HBM3\n" in text and "wall_time: 2 hours\n" in text and "gpu_hours: 16 gpu-hours\n" in text
+    assert f"manifest_sha256: {digest(run)}\n" in text
