@@ -123,7 +123,7 @@ def comparison(page: Page, recipe: Card | None, model: Card | None, reruns: list
     rows: list[tuple[str, str, list[str]]] = [
         (text.md_escape(label("hardware")), original["hardware"], [page.value(r, r.measured.hardware) for r in reruns]),
         (text.md_escape(site.word("training.time")), original["time"], [page.value(r, r.measured.wall_time) for r in reruns]),
-        (text.md_escape(label("gpu_hours")), original["compute"],
+        (text.md_escape(site.word("training.compute")), original["compute"],
          [page.value(r, r.measured.gpu_hours) if r.measured.gpu_hours else "" for r in reruns]),
         (text.md_escape(site.word("training.cost")), original["cost"], ["" for _ in reruns]),
         (text.md_escape(label("steps")), "", [_steps(page, r.measured) for r in reruns]),
@@ -135,7 +135,7 @@ def comparison(page: Page, recipe: Card | None, model: Card | None, reruns: list
     ]
     published = {_score_key(s): s for s in (size.scores if size is not None else [])}
     measured = [{_score_key(s): s for s in r.scores} for r in reruns]
-    for key in list(published) + [k for scores in measured for k in scores if k not in published]:
+    for key in dict.fromkeys([*published, *(k for scores in measured for k in scores)]):
         claimed = published.get(key)
         cells = [_measured_score(page, scores[key]) if key in scores else "" for scores in measured]
         rows.append((_score_label(page, key), page.number(claimed.value) + page.cite(model, claimed.source) if claimed else "", cells))
