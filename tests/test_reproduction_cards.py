@@ -354,3 +354,13 @@ def test_a_gpu_run_gets_its_accelerators_and_gpu_hours(run_dir, tmp_path):
     text = out.read_text("utf-8")
     assert "hardware: 8 x H100-80GB-HBM3\n" in text and "wall_time: 2 hours\n" in text and "gpu_hours: 16 gpu-hours\n" in text
     assert f"manifest_sha256: {digest(run)}\n" in text
+
+
+@pytest.mark.parametrize(("written", "value", "unit"), [("0.5 minutes", 0.5, "minutes"), ("3 months", 3, "months"),
+                                                        ("1.5 M minutes", 1_500_000, "minutes"), ("~3 hours", 3, "hours")])
+def test_a_short_wall_time_reads_as_written(written, value, unit):
+    """The shorthand `report` writes for a run under an hour: the m of "minutes" is the unit, not a million."""
+    from survey.schema.common import Duration
+
+    duration = Duration.model_validate(written)
+    assert (duration.value, duration.unit) == (value, unit)
