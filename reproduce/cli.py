@@ -15,7 +15,7 @@ from reproduce import ReproduceError, distributed
 from reproduce.deepspeed_config import predicted
 from reproduce.recipes import all_recipes, apply_overrides, load_recipe
 
-COMMANDS = ("list", "show", "data")
+COMMANDS = ("list", "show", "data", "report")
 
 
 def _console() -> Console:
@@ -185,7 +185,31 @@ def _command_parser() -> argparse.ArgumentParser:
     data.add_argument("--input", required=True)
     data.add_argument("--output", required=True)
     data.add_argument("--construction", help="neo-conversations, neo-multi, neo-single or neo-all-pair")
+    _report_parser(sub)
     return parser
+
+
+# --- report: a finished run as a reproduction card ---------------------------------------------------
+
+
+def _report_parser(sub) -> None:  # noqa: ANN001 - argparse's private subparsers action
+    report = sub.add_parser("report", help="write a finished run's reproduction card (catalog/reproductions/ID.yaml)")
+    report.add_argument("run_dir", metavar="RUN-DIR")
+    report.add_argument("--eval", help="the run's eval.json (default: RUN-DIR/eval.json when there is one)")
+    report.add_argument("--id", help="the card's id (default: --out's file name, else RECIPE-DATE, with -smoke for a smoke run)")
+    report.add_argument("--out", help="where to write it (default: catalog/reproductions/ID.yaml)")
+    report.add_argument("--by", help="who ran it (default: git config user.name)")
+    report.add_argument("--logs", help="an http(s) link to the run's published logs (becomes the card's source)")
+    report.add_argument("--weights", help="an http(s) link to the published weights")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reproduce.report import report
+
+    path = report(Path(args.run_dir), Path(args.eval) if args.eval else None, args.id, Path(args.out) if args.out else None,
+                  args.by, args.logs, args.weights)
+    print(f"wrote {path}; check it with: python -m survey check {path}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             args = _command_parser().parse_args(argv)
-            return {"list": cmd_list, "show": cmd_show, "data": cmd_data}[args.command](args)
+            return {"list": cmd_list, "show": cmd_show, "data": cmd_data, "report": cmd_report}[args.command](args)
         if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
             _run_parser().print_usage(sys.stderr)
             print("python -m reproduce: expected a command (list, show, data) or a recipe id", file=sys.stderr)

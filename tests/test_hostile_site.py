@@ -33,7 +33,7 @@ MODEL = "models/alpaca.yaml"
 COUNT = r"training\.hardware\.count"
 MANIFEST = ".survey-generated.json"
 JIEBA = "jieba.cache"  # the Chinese search tokenizer caches its dictionary in the temporary folder
-NOT_A_CATALOG = r"expected a catalog folder \(holding concepts, datasets, .*recipes/…\), found "
+NOT_A_CATALOG = r"expected a catalog folder \(holding concepts, datasets, .*recipes, reproductions/…\), found "
 
 
 class Site(World):

@@ -12,12 +12,12 @@ from pathlib import Path
 from survey.diagnostics import Diagnostic
 from survey.facts import CardFacts, facts_of
 from survey.loader import Catalog
-from survey.rules import lineage, placeholders, plausibility, references, sources, unique_ids
+from survey.rules import lineage, placeholders, plausibility, references, reproductions, sources, unique_ids
 from survey.schema.common import Card
 from survey.walk import Field, fields
 
 CARD_RULES = (sources, placeholders, plausibility)
-CROSS_RULES = (unique_ids, references, lineage)
+CROSS_RULES = (unique_ids, references, lineage, reproductions)
 
 
 def card_diagnostics(card: Card, path: Path, walked: list[Field] | None = None) -> list[Diagnostic]:

@@ -10,6 +10,7 @@ from survey.schema.model import Model
 from survey.schema.organization import Organization
 from survey.schema.project import Project
 from survey.schema.recipe import Recipe
+from survey.schema.reproduction import Reproduction
 
 CARD_TYPES: tuple[type[Card], ...] = (
     Organization,
@@ -21,6 +22,7 @@ CARD_TYPES: tuple[type[Card], ...] = (
     Experiment,
     Concept,
     Recipe,
+    Reproduction,
 )
 KINDS: dict[str, type[Card]] = {card.KIND: card for card in CARD_TYPES}
 FOLDERS: dict[str, type[Card]] = {card.FOLDER: card for card in CARD_TYPES}

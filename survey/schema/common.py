@@ -327,7 +327,8 @@ def _count(value: Any) -> int:
 Count = Annotated[int, BeforeValidator(_count, json_schema_input_type=int | str)]
 Amount = Annotated[Number, BeforeValidator(_number, json_schema_input_type=int | float | str)]
 
-_SCALAR = re.compile(r"^\s*(~)?\s*([0-9][0-9_,.]*\s*[kKmMbBgGtT]?)\s*([^\d\s].*)?$")
+# A suffix letter (K, M, B…) is one on its own: the "m" of "0.5 minutes" begins the unit.
+_SCALAR = re.compile(r"^\s*(~)?\s*([0-9][0-9_,.]*(?:\s*[kKmMbBgGtT](?![A-Za-z]))?)\s*([^\d\s].*)?$")
 
 
 class Measure(Shorthand):
@@ -402,7 +403,7 @@ class Measure(Shorthand):
             if self.unit not in self.UNITS:
                 raise PydanticCustomError(
                     "expected",
-                    "unit: expected one of {units}, found {found!r}",
+                    "unit: expected one of {units}, found '{found}'",
                     {"units": ", ".join(self.UNITS), "found": self.unit},
                 )
         elif self.unit is not None and self.unit not in self.UNITS:

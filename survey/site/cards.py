@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from survey.schema.common import Card, Links, RefTo
-from survey.site import recipes, share, text
+from survey.site import recipes, reproductions, share, text
 from survey.site.page import Page, Site, _markers, card_path, heading, table
 
 # The survey is about models (and the projects that released them): where a search matches several cards
@@ -40,7 +40,7 @@ def render_card(site: Site, card: Card) -> tuple[str, str]:
     parts += body
     parts += _notes(page, card)
     # Model and experiment pages show their recipes in a section of their own.
-    parts += _referenced_by(page, card, skip=("recipe",) if card.KIND in ("model", "experiment") else ())
+    parts += _referenced_by(page, card, skip=("recipe",) if card.KIND in ("model", "experiment") else ("reproduction",) if card.KIND == "recipe" else ())
     parts += _sources(page, card)
     parts += share.cite_section(page, card)
     footnotes = page.footnote_block()
@@ -202,7 +202,9 @@ def _model_body(page: Page, model: Card) -> list[str]:
         if e.base_model == model.id or e.compared_with == model.id
     ]
     out += _section(page, "experiments", experiments)
+    out += reproductions.published_scores(page, model)
     out += recipes.section(page, model)
+    out += reproductions.model_section(page, model, recipes.recipes_for(page, model))
     return out
 
 
@@ -328,5 +330,6 @@ _BODIES: dict[str, Callable[[Page, Card], list[str]]] = {
     "evaluation": _evaluation_body,
     "experiment": _experiment_body,
     "concept": _concept_body,
-    "recipe": recipes.body,
+    "recipe": lambda page, recipe: recipes.body(page, recipe) + reproductions.recipe_section(page, recipe),
+    "reproduction": reproductions.body,
 }

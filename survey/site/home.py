@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from survey.site import facts, project, share, text
+from survey.site import facts, project, reproductions, share, text
 from survey.site.page import Page, Site, card_path, heading, kind_index, kinds, table
 from survey.site.text import html_escape, md_escape
 
@@ -181,6 +181,8 @@ def kind_page(site: Site, kind: str) -> tuple[str, str]:
     elif kind == "project":
         rows = [[page.link(p), md_escape(p.released.date), page.inline(p.summary)] for p in sorted(cards, key=lambda p: (p.released.date, p.id))]
         body = table([w("name"), w("released"), w("summary")], rows)
+    elif kind == "reproduction":
+        body = reproductions.index_table(page)
     else:
         body = table([w("name"), w("summary")], [[page.link(c), page.inline(c.summary)] for c in cards])
     title = md_escape(w("kind." + kind))

@@ -20,7 +20,8 @@ from survey.site.lang import RELATIONS, UNITS, field_label, language_name, pick,
 from survey.walk import fields
 
 # Kinds in the order the site lists them; kinds not named here follow, alphabetically.
-KIND_ORDER = ("model", "project", "dataset", "framework", "evaluation", "experiment", "recipe", "concept", "organization")
+KIND_ORDER = ("model", "project", "dataset", "framework", "evaluation", "experiment", "recipe", "reproduction", "concept",
+              "organization")
 
 
 
@@ -250,7 +251,7 @@ class Page:
             return ""
         if hardware.unknown:
             return self.site.word("unknown")
-        return f"{hardware.count} × {hardware.type}"
+        return f"{hardware.count} × {hardware.type}" if hardware.count is not None else str(hardware.type)
 
     def status_plain(self, openness: Openness) -> str:
         return self.site.word(f"status.{openness.status}")
