@@ -145,6 +145,14 @@ def test_concept_terms_link_to_the_concept(catalog_root: Path) -> None:
     assert "[instruction model](../concepts/lora.md)" in md
 
 
+def test_a_term_written_in_mixed_case_links_only_in_that_case() -> None:
+    links: list[str] = []
+    linker = text.TermLinker({"ZeRO": "zero", "scaling laws": "scaling"}, lambda concept: links.append(concept) or f"{concept}.md")
+    assert "zero.md" not in linker("zero-shot and Zero-shot accuracy")
+    assert "[ZeRO](zero.md)" in linker("trained with ZeRO stage 3")
+    assert "[Scaling laws](scaling.md)" in linker("Scaling laws hold")  # a lower-case term matches any case
+
+
 def test_write_touches_only_changed_files(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert len(render.write(out, {"a.md": "x", "b/c.md": "y"})) == 2

@@ -115,6 +115,8 @@ class TermLinker:
                 body = r"(?<![A-Za-z0-9])" + body
             if term[-1:].isascii() and term[-1:].isalnum():
                 body = body + r"(?![A-Za-z0-9])"
+            if term not in (term.lower(), term.upper()):  # "ZeRO", "LoRA": the casing is the name ("zero-shot" is not ZeRO)
+                body = f"(?-i:{body})"
             parts.append(body)
         return re.compile("|".join(parts), re.IGNORECASE)
 
