@@ -164,8 +164,9 @@ def _json_records(path: Path) -> Iterator[tuple[Place, dict]]:
             raise ReproduceError(f"{place}: expected JSON nested at most a few hundred levels deep, found deeper "
                                  "nesting") from None
         if line[end:].strip():
+            column = len(line) - len(line[end:].lstrip()) + 1
             raise ReproduceError(f"{path}:{line_number}: malformed JSON line: extra data after the record "
-                                 f"(column {end + 1})")
+                                 f"(column {column})")
         if not isinstance(record, dict):
             raise ReproduceError(f"{place}: expected a JSON object, found {_kind(record)}")
         yield place, record

@@ -300,7 +300,7 @@ def launch_commands(recipe: Recipe, hw: HardwareSpec | None) -> dict[str, str]:
 
 
 def make_plan(recipe: Recipe, hardware: str | None = None, host_memory_gib: float | None = None) -> dict:
-    if hardware:
+    if hardware is not None:
         hw, origin = parse_hardware(hardware), "named"
     elif (hw := detect_hardware()) is not None:
         origin = "detected"
