@@ -181,20 +181,17 @@ def input_folder(w: World) -> Expect:
 GOOD = '{"instruction": "a", "output": "b"}\n'
 
 
-@case("output-under-a-file")
-def output_under_file(w: World) -> Expect:
-    a_file(w)
-    args = data(w, "alpaca-7b", GOOD)
-    args[-1] = "a-file/rows.jsonl"
-    return reproduce(args, says=[r"--output a-file/rows\.jsonl: expected a folder at .*a-file, found a file"])
+def _under_a_file_case(name: str, output: str) -> None:
+    @case(name)
+    def build(w: World) -> Expect:
+        a_file(w)
+        args = data(w, "alpaca-7b", GOOD)
+        args[-1] = output
+        return reproduce(args, says=[rf"--output {re.escape(output)}: expected a folder at .*a-file, found a file"])
 
 
-@case("output-deep-under-a-file")
-def output_deep_under_file(w: World) -> Expect:
-    a_file(w)
-    args = data(w, "alpaca-7b", GOOD)
-    args[-1] = "a-file/x/y/rows.jsonl"
-    return reproduce(args, says=[r"expected a folder at .*a-file, found a file"])
+_under_a_file_case("output-under-a-file", "a-file/rows.jsonl")
+_under_a_file_case("output-deep-under-a-file", "a-file/x/y/rows.jsonl")
 
 
 @case("output-a-folder")
