@@ -223,6 +223,13 @@ def _command_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _close_progress_bars() -> None:
+    """Close the Trainer's tqdm bars now: left open, each redraws itself at exit, after the last message."""
+    tqdm = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ())):
+        bar.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # the `deepspeed` launcher passes --local_rank=N first; the rank is also in LOCAL_RANK, which is what is read
@@ -246,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:  # Ctrl-C: what was being written is a temporary file, removed; one line, no stack
+        _close_progress_bars()
         print("interrupted", file=sys.stderr)
         return 130
     except SystemExit as exc:  # argparse
