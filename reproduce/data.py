@@ -26,6 +26,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "self-intro": ("instruction", "output"),
 }
 _DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\r\n]*")  # JSON's whitespace
 USER_ROLES = {"human", "user", "prompter"}
 ASSISTANT_ROLES = {"gpt", "assistant", "chatgpt", "bing", "bard"}
 
@@ -100,10 +101,10 @@ def _decode(path: Path, text: str, start: int, what: str) -> tuple[Any, int]:
 def _array_records(path: Path, text: str) -> Iterator[tuple[Place, dict]]:
     """The objects of a JSON array, one at a time, each with the line it starts on."""
     at = _skip(text, text.index("[") + 1)
-    number = 0
+    number, line, counted = 0, 1, 0  # lines are counted on from the last record, not from the start each time
     while at < len(text) and text[at] != "]":
         number += 1
-        line = text.count("\n", 0, at) + 1
+        line, counted = line + text.count("\n", counted, at), at
         record, at = _decode(path, text, at, "JSON")
         place = Place(path, number, line)
         if not isinstance(record, dict):
@@ -124,9 +125,7 @@ def _array_records(path: Path, text: str) -> Iterator[tuple[Place, dict]]:
 
 
 def _skip(text: str, at: int) -> int:
-    while at < len(text) and text[at] in " \t\r\n":
-        at += 1
-    return at
+    return _SPACE.match(text, at).end()
 
 
 def _kind(value: Any) -> str:
