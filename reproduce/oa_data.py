@@ -79,14 +79,30 @@ def _leaf_threads(node: dict, parents: list[dict]) -> Iterable[list[dict]]:
         yield from _leaf_threads(child, thread)
 
 
+def _check_messages(where: Place, prompt: Any) -> None:
+    """Every message of a tree is an object with text and a known role, its replies a list (walked with a stack:
+    a tree may be as deep as JSON nests)."""
+    stack = [(prompt, "prompt")]
+    while stack:
+        node, at = stack.pop()
+        if not isinstance(node, dict):
+            raise ReproduceError(f"{where}: {at}: expected a message object, found {type(node).__name__}")
+        text_field(where, node, "text", at=f"{at}.text")
+        if node.get("role") not in ("prompter", "assistant"):
+            raise ReproduceError(f"{where}: {at}.role: expected prompter or assistant, found {node.get('role')!r}")
+        replies = node.get("replies") or []
+        if not isinstance(replies, list):
+            raise ReproduceError(f"{where}: {at}.replies: expected a list of messages, found {type(replies).__name__}")
+        stack.extend((reply, f"{at}.replies[{index}]") for index, reply in enumerate(replies))
+
+
 def oasst_trees(path: Path, languages: list[str] | None = None) -> list[list[dict]]:
     """One list of conversations per kept tree (OA splits train/validation by tree)."""
     trees = []
     for where, tree in read_records(path):
         _need(where, tree, "prompt")
         prompt = tree["prompt"]
-        if not isinstance(prompt, dict):
-            raise ReproduceError(f"{where}: prompt: expected a message object, found {type(prompt).__name__}")
+        _check_messages(where, prompt)
         if tree.get("tree_state", "ready_for_export") != "ready_for_export" or not prompt.get("review_result", True):
             continue
         if languages and prompt.get("lang") not in languages:

@@ -459,3 +459,21 @@ def test_resume_loads_nothing_its_marker_does_not_vouch_for(tmp_path: Path, monk
     assert manifest["resumed_from"] == 2 and manifest["steps"] == 6
     assert (run / "damaged-checkpoint-9" / "optimizer.pt").is_file() and (run / "damaged-checkpoint-4").is_dir()
     assert not (tmp_path / PWNED).exists() and not (REPO / PWNED).exists()
+
+
+@pytest.mark.parametrize(("tree", "says"), [
+    ({"prompt": "hello"}, r"record 1: prompt: expected a message object, found str"),
+    ({"prompt": {"role": "prompter", "text": 5}}, r"record 1: prompt\.text: expected text, found a number \(5\)"),
+    ({"prompt": {"role": "prompter", "text": "q", "replies": [{"role": "robot", "text": "a"}]}},
+     r"record 1: prompt\.replies\[0\]\.role: expected prompter or assistant, found 'robot'"),
+    ({"prompt": {"role": "prompter", "text": "q", "replies": {"role": "assistant"}}},
+     r"record 1: prompt\.replies: expected a list of messages, found dict"),
+])
+def test_an_open_assistant_tree_is_checked_message_by_message(tmp_path: Path, tree: dict, says: str) -> None:
+    from reproduce import ReproduceError
+    from reproduce.oa_data import oasst_trees
+
+    path = tmp_path / "trees.jsonl"
+    path.write_text(json.dumps(tree) + "\n", "utf-8")
+    with pytest.raises(ReproduceError, match=rf"trees\.jsonl:1: {says}"):
+        oasst_trees(path)
