@@ -1,5 +1,10 @@
 import sys
 
-from reproduce.cli import main
+try:
+    from reproduce.cli import main
 
-sys.exit(main())
+    code = main()
+except KeyboardInterrupt:  # Ctrl-C while Python is still importing, before main() handles it
+    print("interrupted", file=sys.stderr)
+    code = 130
+sys.exit(code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from rich.table import Table
 from reproduce import ReproduceError, distributed
 from reproduce.deepspeed_config import predicted
 from reproduce.recipes import all_recipes, apply_overrides, load_recipe
+from survey.files import write_atomically
 
 COMMANDS = ("list", "show", "data", "report")
 
@@ -55,6 +57,10 @@ def cmd_data(args: argparse.Namespace) -> int:
     if part is None:
         raise ReproduceError(f"{recipe.id}: no data part to build")
     input_path = Path(args.input)
+    output = Path(args.output)
+    refused = output_problem(output)  # before the data is read: a mistake in --output costs no wait
+    if refused:
+        raise ReproduceError(refused)
     if args.construction or part.construction:
         rows = construct(args.construction or part.construction, input_path)
     else:
@@ -62,13 +68,42 @@ def cmd_data(args: argparse.Namespace) -> int:
             {k: v for k, v in example.items() if k in ("instruction", "input", "output", "messages")}
             for example in load_examples(input_path, part.format)
         ]
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if not rows:
+        raise ReproduceError(f"{input_path}: expected conversations to build rows from, found none that give a row"
+                             f" (nothing written to {output})")
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    try:
+        if output.exists() and not output.is_file():  # /dev/stdout, /dev/null, a pipe: a stream, never replaced
+            with output.open("w", encoding="utf-8") as stream:
+                stream.write(text)
+        else:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            # a unique temporary file beside the output, renamed over it when whole: a kill leaves no short file
+            write_atomically(output, text)
+    except OSError as exc:
+        raise ReproduceError(f"--output {output}: cannot write there: {exc.strerror or exc}") from None
     print(f"wrote {len(rows)} rows to {output}")
     return 0
+
+
+def output_problem(output: Path) -> str | None:
+    """Why `output` cannot become the written file, or None: it must be a regular file or a new name, in a
+    folder that exists or can be made (its nearest existing ancestor a writable folder), or a stream (a device
+    such as /dev/stdout, or a pipe)."""
+    if output.is_dir():
+        return f"--output {output}: expected a file to write, found a folder"
+    if output.exists() and not output.is_file():
+        return None  # a device or a pipe, written as a stream
+    if os.path.islink(output):
+        return f"--output {output}: expected a file to write, found a link to nothing"
+    folder = output.absolute().parent
+    while not os.path.lexists(folder):
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"--output {output}: expected a folder at {folder}, found a file"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"--output {output}: cannot write in {folder} (permission denied)"
+    return None
 
 
 def _fmt_bytes_gib(value: float) -> str:
@@ -212,6 +247,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _close_progress_bars() -> None:
+    """Close the Trainer's tqdm bars now: left open, each redraws itself at exit, after the last message."""
+    tqdm = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ())):
+        bar.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # the `deepspeed` launcher passes --local_rank=N first; the rank is also in LOCAL_RANK, which is what is read
@@ -234,5 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     except ReproduceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
+    except KeyboardInterrupt:  # Ctrl-C: what was being written is a temporary file, removed; one line, no stack
+        _close_progress_bars()
+        print("interrupted", file=sys.stderr)
+        return 130
     except SystemExit as exc:  # argparse
         return int(exc.code or 0)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import re
+import zlib
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +25,27 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "dolly": ("instruction", "context", "response"),
     "self-intro": ("instruction", "output"),
 }
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r"[ \t\r\n]*")  # JSON's whitespace
 USER_ROLES = {"human", "user", "prompter"}
 ASSISTANT_ROLES = {"gpt", "assistant", "chatgpt", "bing", "bard"}
 
 
-def _parquet_records(path: Path) -> Iterator[tuple[int, dict]]:
-    """(row number, record) from a Parquet file, read in batches with pyarrow; rows are numbered from 1."""
+@dataclass(frozen=True)
+class Place:
+    """Where a record is: its file, its number (from 1) and, in a format that has lines, the line it starts on.
+    Shown as `file:line: record N` (or `file: record N` for Parquet), the head of every message about it."""
+
+    path: Path
+    record: int
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: record {self.record}" if self.line else f"{self.path}: record {self.record}"
+
+
+def _parquet_records(path: Path) -> Iterator[tuple[Place, dict]]:
+    """(place, record) from a Parquet file, read in batches with pyarrow."""
     try:
         import pyarrow.parquet as pq
     except ImportError:
@@ -46,106 +64,185 @@ def _parquet_records(path: Path) -> Iterator[tuple[int, dict]]:
         for batch in parquet.iter_batches():
             for record in batch.to_pylist():
                 number += 1
-                yield number, record
+                yield Place(path, number), record
     except (OSError, ValueError) as exc:
-        raise ReproduceError(f"{path}:{number + 1}: unreadable Parquet row: {exc}") from None
+        raise ReproduceError(f"{path}: record {number + 1}: unreadable Parquet row: {exc}") from None
 
 
-def read_records(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, record) from a .json array, a .jsonl file (either may be .gz) or a .parquet file (row
-    number); a bad line is an error naming file and line."""
-    if path.suffix == ".parquet":
-        yield from _parquet_records(path)
-        return
+def _text_of(path: Path) -> str:
     try:
-        if path.suffix == ".gz":
-            import gzip
-
-            text = gzip.decompress(path.read_bytes()).decode("utf-8")
-        else:
-            text = path.read_text("utf-8")
+        data = path.read_bytes()
     except OSError as exc:
-        raise ReproduceError(f"{path}: cannot read: {exc.strerror}") from None
+        raise ReproduceError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if path.suffix == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise ReproduceError(f"{path}: expected a gzip-compressed file, found one that does not decompress "
+                                 f"({exc})") from None
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ReproduceError(f"{path}: expected UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    stripped = text.lstrip()
-    if stripped.startswith("["):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ReproduceError(f"{path}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg}") from None
-        for index, record in enumerate(data):
-            if not isinstance(record, dict):
-                raise ReproduceError(f"{path}: record {index + 1}: expected a JSON object, found {type(record).__name__}")
-            yield index + 1, record
+
+
+def _decode(path: Path, text: str, start: int, what: str) -> tuple[Any, int]:
+    """One JSON value of `text` from `start`: (value, where it ends); an error names its line and column."""
+    try:
+        return _DECODER.raw_decode(text, start)
+    except json.JSONDecodeError as exc:
+        raise ReproduceError(f"{path}:{exc.lineno}:{exc.colno}: malformed {what}: {exc.msg}") from None
+    except RecursionError:
+        line = text.count("\n", 0, start) + 1
+        raise ReproduceError(f"{path}:{line}: expected JSON nested at most a few hundred levels deep, found deeper "
+                             "nesting") from None
+
+
+def _array_records(path: Path, text: str) -> Iterator[tuple[Place, dict]]:
+    """The objects of a JSON array, one at a time, each with the line it starts on."""
+    at = _skip(text, text.index("[") + 1)
+    number, line, counted = 0, 1, 0  # lines are counted on from the last record, not from the start each time
+    while at < len(text) and text[at] != "]":
+        number += 1
+        line, counted = line + text.count("\n", counted, at), at
+        record, at = _decode(path, text, at, "JSON")
+        place = Place(path, number, line)
+        if not isinstance(record, dict):
+            raise ReproduceError(f"{place}: expected a JSON object, found {_kind(record)}")
+        yield place, record
+        at = _skip(text, at)
+        if at < len(text) and text[at] == ",":
+            at = _skip(text, at + 1)
+        elif at < len(text) and text[at] != "]":
+            line = text.count("\n", 0, at) + 1
+            column = at - text.rfind("\n", 0, at)
+            raise ReproduceError(f"{path}:{line}:{column}: malformed JSON: expected , or ] after record {number}, "
+                                 f"found {text[at]!r}")
+    if at >= len(text):
+        raise ReproduceError(f"{path}: malformed JSON: the array is not closed (no ])")
+    if text[at + 1:].strip():
+        raise ReproduceError(f"{path}:{text.count(chr(10), 0, at + 1) + 1}: malformed JSON: text after the array")
+
+
+def _skip(text: str, at: int) -> int:
+    return _SPACE.match(text, at).end()
+
+
+def _kind(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "text", bool: "true or false", type(None): "null",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def read_records(path: Path) -> Iterator[tuple[Place, dict]]:
+    """(place, record) from a .json array, a .jsonl file (either may be .gz) or a .parquet file; a bad record
+    is an error naming file, line and record. An empty file is an error too: a run on no data is a mistake."""
+    count = 0
+    for place, record in _parquet_records(path) if path.suffix == ".parquet" else _json_records(path):
+        count += 1
+        yield place, record
+    if not count:
+        raise ReproduceError(f"{path}: expected records, found none (the file holds no data)")
+
+
+def _json_records(path: Path) -> Iterator[tuple[Place, dict]]:
+    text = _text_of(path)
+    if text.lstrip().startswith("["):
+        yield from _array_records(path, text)
         return
-    for number, line in enumerate(text.splitlines(), start=1):
+    number = 0
+    for line_number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
+        number += 1
+        place = Place(path, number, line_number)
         try:
-            record = json.loads(line)
+            record, end = _DECODER.raw_decode(line, len(line) - len(line.lstrip()))
         except json.JSONDecodeError as exc:
-            raise ReproduceError(f"{path}:{number}: malformed JSON line: {exc.msg} (column {exc.colno})") from None
+            raise ReproduceError(f"{path}:{line_number}: malformed JSON line: {exc.msg} (column {exc.colno})") from None
+        except RecursionError:
+            raise ReproduceError(f"{place}: expected JSON nested at most a few hundred levels deep, found deeper "
+                                 "nesting") from None
+        if line[end:].strip():
+            column = len(line) - len(line[end:].lstrip()) + 1
+            raise ReproduceError(f"{path}:{line_number}: malformed JSON line: extra data after the record "
+                                 f"(column {column})")
         if not isinstance(record, dict):
-            raise ReproduceError(f"{path}:{number}: expected a JSON object, found {type(record).__name__}")
-        yield number, record
+            raise ReproduceError(f"{place}: expected a JSON object, found {_kind(record)}")
+        yield place, record
 
 
-def check_fields(path: Path, number: int, record: dict, fmt: str) -> None:
+def check_fields(where: Place, record: dict, fmt: str) -> None:
     needed = FIELDS[fmt]
     missing = [f for f in needed if f not in record]
     if missing:
         raise ReproduceError(
-            f"{path}:{number}: not {fmt} data: expected fields {', '.join(needed)}; "
+            f"{where}: not {fmt} data: expected fields {', '.join(needed)}; "
             f"found {', '.join(sorted(record)) or 'none'}"
         )
 
 
-def _messages_from_sharegpt(path: Path, number: int, turns: Any) -> list[dict]:
+def text_field(where: Place, record: dict, name: str, optional: bool = False, at: str | None = None) -> str:
+    """`record[name]` when it is text (an optional field may also be missing or null: then ""); `at` is the
+    field's path in the record, for the message."""
+    value = record.get(name)
+    if isinstance(value, str):
+        return value
+    if optional and value is None:
+        return ""
+    raise ReproduceError(f"{where}: {at or name}: expected text, found {_kind(value)}"
+                         + (f" ({json.dumps(value)[:40]})" if isinstance(value, (int, float, bool)) else ""))
+
+
+def _turns(where: Place, turns: Any) -> list[tuple[str, str]]:
+    """(from, value) of each turn of a ShareGPT conversation, both checked to be text."""
     if not isinstance(turns, list):
-        raise ReproduceError(f"{path}:{number}: expected `conversations` to be a list of {{from, value}}")
-    messages = []
-    for turn in turns:
+        raise ReproduceError(f"{where}: conversations: expected a list of turns {{from, value}}, found {_kind(turns)}")
+    out = []
+    for index, turn in enumerate(turns, start=1):
         if not isinstance(turn, dict) or "from" not in turn or "value" not in turn:
-            found = ", ".join(sorted(turn)) if isinstance(turn, dict) else type(turn).__name__
-            raise ReproduceError(f"{path}:{number}: expected turns with fields from, value; found {found}")
-        role = turn["from"].lower()
+            found = ", ".join(sorted(turn)) or "no fields" if isinstance(turn, dict) else _kind(turn)
+            raise ReproduceError(f"{where}: conversations[{index}]: expected a turn with fields from, value; found {found}")
+        out.append((text_field(where, turn, "from", at=f"conversations[{index}].from"),
+                    text_field(where, turn, "value", at=f"conversations[{index}].value")))
+    return out
+
+
+def _messages_from_sharegpt(where: Place, turns: Any) -> list[dict]:
+    messages = []
+    for index, (speaker, value) in enumerate(_turns(where, turns), start=1):
+        role = speaker.lower()
         if role == "system":
             continue
         if role in USER_ROLES:
-            messages.append({"role": "user", "content": turn["value"]})
+            messages.append({"role": "user", "content": value})
         elif role in ASSISTANT_ROLES:
-            messages.append({"role": "assistant", "content": turn["value"]})
+            messages.append({"role": "assistant", "content": value})
         else:
-            raise ReproduceError(f"{path}:{number}: unknown speaker {turn['from']!r}; expected human or gpt")
+            raise ReproduceError(f"{where}: conversations[{index}].from: unknown speaker {speaker!r}; expected human or gpt")
     return messages
 
 
 FASTCHAT_ROLES = {"human": "user", "gpt": "assistant"}
 
 
-def _fastchat_messages(path: Path, number: int, turns: Any) -> list[dict]:
+def _fastchat_messages(where: Place, turns: Any) -> list[dict]:
     """A ShareGPT conversation read as FastChat's 2023 train.py (commit 4960ca70) reads it: a first turn not from
     the human is skipped, the others must alternate human, gpt (a trailing human turn is kept), and any other
-    speaker stops training (FastChat's KeyError and assertion, here an error naming the line)."""
-    if not isinstance(turns, list):
-        raise ReproduceError(f"{path}:{number}: expected `conversations` to be a list of {{from, value}}")
-    for turn in turns:
-        if not isinstance(turn, dict) or "from" not in turn or "value" not in turn:
-            found = ", ".join(sorted(turn)) if isinstance(turn, dict) else type(turn).__name__
-            raise ReproduceError(f"{path}:{number}: expected turns with fields from, value; found {found}")
-        if turn["from"] not in FASTCHAT_ROLES:
-            raise ReproduceError(f"{path}:{number}: speaker {turn['from']!r}: FastChat's train.py knows only 'human' "
+    speaker stops training (FastChat's KeyError and assertion, here an error naming the record)."""
+    pairs = _turns(where, turns)
+    for speaker, _ in pairs:
+        if speaker not in FASTCHAT_ROLES:
+            raise ReproduceError(f"{where}: speaker {speaker!r}: FastChat's train.py knows only 'human' "
                                  "and 'gpt' and stops on any other; clean the data file first")
-    if turns and FASTCHAT_ROLES[turns[0]["from"]] != "user":
-        turns = turns[1:]
+    if pairs and FASTCHAT_ROLES[pairs[0][0]] != "user":
+        pairs = pairs[1:]
     messages = []
-    for index, turn in enumerate(turns):
-        role = FASTCHAT_ROLES[turn["from"]]
+    for index, (speaker, value) in enumerate(pairs):
+        role = FASTCHAT_ROLES[speaker]
         if role != ("user", "assistant")[index % 2]:
-            raise ReproduceError(f"{path}:{number}: turn {index + 1} is from {turn['from']!r} where FastChat's "
+            raise ReproduceError(f"{where}: turn {index + 1} is from {speaker!r} where FastChat's "
                                  "train.py expects human and gpt to alternate, and stops otherwise")
-        messages.append({"role": role, "content": turn["value"]})
+        messages.append({"role": role, "content": value})
     return messages
 
 
@@ -172,25 +269,29 @@ def _belle_messages(instruction: str, output: str) -> list[dict]:
     return messages
 
 
-def normalise(path: Path, number: int, record: dict, fmt: str) -> dict:
-    check_fields(path, number, record, fmt)
+def normalise(where: Place, record: dict, fmt: str) -> dict:
+    check_fields(where, record, fmt)
     if fmt in ("alpaca", "self-intro"):
-        instruction, input_, output = record["instruction"], record.get("input") or "", record["output"]
+        instruction, output = text_field(where, record, "instruction"), text_field(where, record, "output")
+        input_ = text_field(where, record, "input", optional=True)
         user = f"{instruction}\n{input_}" if input_ else instruction
         return {"instruction": instruction, "input": input_, "output": output,
                 "messages": [{"role": "user", "content": user}, {"role": "assistant", "content": output}]}
     if fmt == "dolly":
-        return normalise(path, number, {"instruction": record["instruction"], "input": record["context"],
-                                        "output": record["response"]}, "alpaca") | {"category": record.get("category")}
+        fields = {"instruction": text_field(where, record, "instruction"), "output": text_field(where, record, "response"),
+                  "input": text_field(where, record, "context", optional=True)}
+        return normalise(where, fields, "alpaca") | {"category": record.get("category")}
     if fmt == "firefly":
-        return {"category": record["kind"], "instruction": record["input"], "input": "", "output": record["target"],
-                "messages": [{"role": "user", "content": record["input"]}, {"role": "assistant", "content": record["target"]}]}
+        question, answer = text_field(where, record, "input"), text_field(where, record, "target")
+        return {"category": record["kind"], "instruction": question, "input": "", "output": answer,
+                "messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]}
     if fmt == "belle-multiturn":
-        return {"messages": _fix_alternation(_belle_messages(record["instruction"], record["output"]))}
+        return {"messages": _fix_alternation(_belle_messages(text_field(where, record, "instruction"),
+                                                             text_field(where, record, "output")))}
     if fmt == "sharegpt":
-        return {"messages": _fix_alternation(_messages_from_sharegpt(path, number, record["conversations"]))}
+        return {"messages": _fix_alternation(_messages_from_sharegpt(where, record["conversations"]))}
     if fmt == "fastchat":
-        return {"messages": _fastchat_messages(path, number, record["conversations"])}
+        return {"messages": _fastchat_messages(where, record["conversations"])}
     raise ReproduceError(f"reading {fmt!r} data is not implemented", code=2)
 
 
@@ -198,8 +299,8 @@ def load_examples(path: Path, fmt: str) -> list[dict]:
     """The examples of a file; empty conversations are dropped, except in FastChat's format, where they stay until
     its hold-out is split off (the split permutes every record of the file) and are dropped after it."""
     out = []
-    for number, record in read_records(path):
-        example = normalise(path, number, record, fmt)
+    for where, record in read_records(path):
+        example = normalise(where, record, fmt)
         if example["messages"] or fmt == "fastchat":
             out.append(example)
     return out
@@ -299,8 +400,8 @@ def construct(name: str, path: Path) -> list[dict]:
     if name not in CONSTRUCTIONS:
         raise ReproduceError(f"unknown construction {name!r}; expected one of {', '.join(CONSTRUCTIONS)}", code=2)
     rows = []
-    for number, record in read_records(path):
-        check_fields(path, number, record, "sharegpt")
-        messages = _messages_from_sharegpt(path, number, record["conversations"])
+    for where, record in read_records(path):
+        check_fields(where, record, "sharegpt")
+        messages = _messages_from_sharegpt(where, record["conversations"])
         rows.extend(CONSTRUCTIONS[name](_fix_alternation(messages)))
     return rows

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reproduce import SHIPPED, ReproduceError
-from reproduce.data import load_examples, normalise, sample
+from reproduce.data import Place, load_examples, normalise, sample
 from reproduce.templates import IGNORE_INDEX, tokenize_many
 from survey.schema.recipe import Recipe
 
@@ -32,7 +32,7 @@ def read_part(path: Path, fmt: str, construction: str | None) -> list[dict]:
         from reproduce.data import construct
 
         rows = construct(construction, path)
-        return [normalise(path, i + 1, row, "alpaca") for i, row in enumerate(rows)]
+        return [normalise(Place(path, i + 1), row, "alpaca") for i, row in enumerate(rows)]
     from reproduce.oa_data import OA_SEED, READERS, oasst_trees
 
     if fmt == "oasst-export":

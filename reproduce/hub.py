@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -144,11 +145,16 @@ def download_data(recipe: Recipe) -> list[tuple[Any, Path]]:
                 import urllib.request
 
                 target.parent.mkdir(parents=True, exist_ok=True)
-                partial = target.with_name(target.name + ".part")
+                # a unique name beside the target: two runs downloading at once never write into one file
+                descriptor, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+                os.close(descriptor)
+                partial = Path(name)
                 try:
                     urllib.request.urlretrieve(part.url, partial)  # noqa: S310 - recorded http(s) URL
-                except Exception as exc:  # noqa: BLE001
-                    partial.unlink(missing_ok=True)  # a half-written file is never kept
+                except BaseException as exc:  # a Ctrl-C too: a half-written file is never kept
+                    partial.unlink(missing_ok=True)
+                    if not isinstance(exc, Exception):
+                        raise
                     if is_disk_full(exc):
                         raise ReproduceError(f"no space left on the device while downloading {part.url} into "
                                              f"{target.parent}; nothing half-written was kept. Free some space "

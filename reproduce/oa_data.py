@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reproduce import ReproduceError
-from reproduce.data import read_records
+from reproduce.data import Place, read_records, text_field
 
 # translation.py TRANSLATION_PROMPT, the three languages this mix uses; "{}" is the text to translate.
 TRANSLATION_PROMPTS: dict[str, tuple[str, ...]] = {
@@ -59,10 +59,10 @@ def _pair(question: str, answer: str) -> dict:
     return {"messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]}
 
 
-def _need(path: Path, number: int, record: dict, *fields: str) -> None:
+def _need(where: Place, record: dict, *fields: str) -> None:
     missing = [f for f in fields if f not in record]
     if missing:
-        raise ReproduceError(f"{path}:{number}: expected fields {', '.join(fields)}; found {', '.join(sorted(record)) or 'none'}")
+        raise ReproduceError(f"{where}: expected fields {', '.join(fields)}; found {', '.join(sorted(record)) or 'none'}")
 
 
 # --- oasst export: message trees -> prompter/assistant threads -----------------------------------------------
@@ -79,12 +79,30 @@ def _leaf_threads(node: dict, parents: list[dict]) -> Iterable[list[dict]]:
         yield from _leaf_threads(child, thread)
 
 
+def _check_messages(where: Place, prompt: Any) -> None:
+    """Every message of a tree is an object with text and a known role, its replies a list (walked with a stack:
+    a tree may be as deep as JSON nests)."""
+    stack = [(prompt, "prompt")]
+    while stack:
+        node, at = stack.pop()
+        if not isinstance(node, dict):
+            raise ReproduceError(f"{where}: {at}: expected a message object, found {type(node).__name__}")
+        text_field(where, node, "text", at=f"{at}.text")
+        if node.get("role") not in ("prompter", "assistant"):
+            raise ReproduceError(f"{where}: {at}.role: expected prompter or assistant, found {node.get('role')!r}")
+        replies = node.get("replies") or []
+        if not isinstance(replies, list):
+            raise ReproduceError(f"{where}: {at}.replies: expected a list of messages, found {type(replies).__name__}")
+        stack.extend((reply, f"{at}.replies[{index}]") for index, reply in enumerate(replies))
+
+
 def oasst_trees(path: Path, languages: list[str] | None = None) -> list[list[dict]]:
     """One list of conversations per kept tree (OA splits train/validation by tree)."""
     trees = []
-    for number, tree in read_records(path):
-        _need(path, number, tree, "prompt")
+    for where, tree in read_records(path):
+        _need(where, tree, "prompt")
         prompt = tree["prompt"]
+        _check_messages(where, prompt)
         if tree.get("tree_state", "ready_for_export") != "ready_for_export" or not prompt.get("review_result", True):
             continue
         if languages and prompt.get("lang") not in languages:
@@ -122,20 +140,21 @@ def dolly(path: Path, rng: Rng) -> list[dict]:
     removed, is a DatasetEntry property, so it reaches the text only through the system tag; instruction and
     response are each cut to 2,048 characters."""
     out = []
-    for number, row in read_records(path):
-        _need(path, number, row, "instruction", "context", "response")
-        context = _REFERENCES.sub("", row["context"] or "")
+    for where, row in read_records(path):
+        _need(where, row, "instruction", "context", "response")
+        context = _REFERENCES.sub("", text_field(where, row, "context", optional=True))
         context = _LETTER_CITATION.sub("", context.replace("[citation needed]", ""))
-        example = _pair(row["instruction"][:INPUT_MAX_LENGTH], row["response"][:INPUT_MAX_LENGTH])
+        example = _pair(text_field(where, row, "instruction")[:INPUT_MAX_LENGTH],
+                        text_field(where, row, "response")[:INPUT_MAX_LENGTH])
         out.append(system_tag(example, {"context": context}, rng))
     return out
 
 
 def _field_pairs(path: Path, question: str, answer: str) -> list[dict]:
     out = []
-    for number, row in read_records(path):
-        _need(path, number, row, question, answer)
-        out.append(_pair(row[question], row[answer]))
+    for where, row in read_records(path):
+        _need(where, row, question, answer)
+        out.append(_pair(text_field(where, row, question), text_field(where, row, answer)))
     return out
 
 
@@ -153,10 +172,12 @@ def webgpt(path: Path, rng: Rng) -> list[dict]:
     """WebGPT (sft): answers grouped by question, citations removed, empty or identical pairs skipped,
     the best-scored answer kept; each a DatasetEntry with lang "en", so its system tag may say so."""
     scores: dict[str, dict[str, float]] = defaultdict(dict)
-    for number, row in read_records(path):
-        _need(path, number, row, "question", "answer_0", "answer_1", "score_0", "score_1")
-        question = row["question"]["full_text"] if isinstance(row["question"], dict) else row["question"]
-        a0, a1 = _REFERENCES.sub("", row["answer_0"]), _REFERENCES.sub("", row["answer_1"])
+    for where, row in read_records(path):
+        _need(where, row, "question", "answer_0", "answer_1", "score_0", "score_1")
+        question = (text_field(where, row["question"], "full_text", at="question.full_text")
+                    if isinstance(row["question"], dict) else text_field(where, row, "question"))
+        a0 = _REFERENCES.sub("", text_field(where, row, "answer_0"))
+        a1 = _REFERENCES.sub("", text_field(where, row, "answer_1"))
         if a0 and a1 and a0 != a1:
             scores[question][a0] = row["score_0"]
             scores[question][a1] = row["score_1"]
@@ -167,7 +188,7 @@ def webgpt(path: Path, rng: Rng) -> list[dict]:
     return out
 
 
-def translation(path: Path, pair: str, rng: Rng, rows: Iterable[tuple[int, dict]] | None = None,
+def translation(path: Path, pair: str, rng: Rng, rows: Iterable[tuple[Place, dict]] | None = None,
                 maximum: int = TRANSLATION_MAXIMUM) -> list[dict]:
     """WMT2019 / TEDTalk: each row goes one way or the other with even odds, worded by a random prompt of
     the target language; like OA, reading stops once more than `maximum` pairs are made. OA's 20% mixing of a
@@ -177,9 +198,14 @@ def translation(path: Path, pair: str, rng: Rng, rows: Iterable[tuple[int, dict]
         if lang not in TRANSLATION_PROMPTS:
             raise ReproduceError(f"{path}: no OA translation prompts for language {lang!r}", code=2)
     out = []
-    for number, row in read_records(path) if rows is None else rows:
-        _need(path, number, row, "translation")
+    for where, row in read_records(path) if rows is None else rows:
+        _need(where, row, "translation")
         texts = row["translation"]
+        if not isinstance(texts, dict):
+            raise ReproduceError(f"{where}: translation: expected an object of texts by language, found "
+                                 f"{type(texts).__name__}")
+        for lang in (src, tgt):
+            text_field(where, texts, lang, at=f"translation.{lang}")
         if rng.random() > 0.5:
             out.append(_pair(rng.choice(TRANSLATION_PROMPTS[tgt]).format(texts[src]), texts[tgt]))
         else:
@@ -214,7 +240,7 @@ READERS: dict[str, Callable[..., list[dict]]] = {"oa-dolly": dolly, "oa-joke": j
 OA_FORMATS = {"oasst-export", "oa-translation", *READERS}
 
 
-def _archive_rows(path: Path, part: Any, pair: str) -> Iterable[tuple[int, dict]] | None:
+def _archive_rows(path: Path, part: Any, pair: str) -> Iterable[tuple[Place, dict]] | None:
     """IWSLT/ted_talks_iwslt's WIT3 archive (.tgz), read as its loading script reads it; None for a data file."""
     if not path.name.endswith(".tgz"):
         return None
@@ -224,7 +250,7 @@ def _archive_rows(path: Path, part: Any, pair: str) -> Iterable[tuple[int, dict]
     first, second, _year = parse_config(config)
     if f"{first}-{second}" != pair:
         raise ReproduceError(f"{part.name}: its config {config!r} is not the pair its name ends in", code=2)
-    return enumerate(talk_rows(path, config), start=1)
+    return ((Place(path, number), row) for number, row in enumerate(talk_rows(path, config), start=1))
 
 
 def load_part(path: Path, part: Any, seed: int = OA_SEED, rng: Rng | None = None) -> tuple[list[dict], list[dict]]:

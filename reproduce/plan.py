@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from reproduce import ReproduceError
 from reproduce.deepspeed_config import offloads, predicted
 from reproduce.schedule import accumulation, examples_count, total_steps
-from survey.rules.plausibility import peak_flops
+from survey.rules.plausibility import PEAK_FLOPS, peak_flops
 from survey.schema.recipe import Recipe
 
 GIB = 1024**3
@@ -71,17 +71,32 @@ class HardwareSpec:
         return self.type.split("-")[0].upper()
 
 
-def parse_hardware(text: str) -> HardwareSpec:
-    """'8xA100-80GB', '16xH100-80GB', '2x8xA100-80GB' (nodes x per node)."""
+def known_accelerators() -> list[str]:
+    """The accelerator families the plan has figures for (a peak, a memory size or a bandwidth)."""
+    families = {name.upper() for name in PEAK_FLOPS if not name.startswith("TPU")}
+    families |= set(EXTRA_PEAK) | set(DEFAULT_MEMORY_GB) | set(INT8_PEAK) | set(INTERCONNECT)
+    return sorted(families) + sorted(name for name in PEAK_FLOPS if name.startswith("TPU"))
+
+
+def parse_hardware(text: str, option: str = "--hardware") -> HardwareSpec:
+    """'8xA100-80GB', '16xH100-80GB', '2x8xA100-80GB' (nodes x per node); counts of at least 1 and an accelerator
+    the plan knows (a recorded one, `option` None, may be any)."""
     nodes = 1
+    given = text
+    expected = f"expected COUNTxTYPE such as 8xA100-80GB (N x TYPE, N at least 1, TYPE one of {', '.join(known_accelerators())})"
     if (multi := re.match(r"^\s*(\d+)\s*[x×*]\s*(\d+\s*[x×*].*)$", text)):
         nodes, text = int(multi.group(1)), multi.group(2)
     match = _HARDWARE.match(text)
     if not match:
-        raise ReproduceError(f"--hardware: expected COUNTxTYPE such as 8xA100-80GB, found {text!r}", code=2)
+        raise ReproduceError(f"{option or 'hardware'}: {expected}, found {given!r}", code=2)
     count, family, memory = match.groups()
-    memory_gb = float(memory) if memory else DEFAULT_MEMORY_GB.get(family.upper())
+    if nodes < 1 or (count is not None and int(count) < 1):
+        raise ReproduceError(f"{option or 'hardware'}: {expected}, found {given!r}: a count of 0", code=2)
+    family = {known.upper(): known for known in known_accelerators()}.get(family.upper(), family)  # a100 -> A100
     name = f"{family}-{memory}GB" if memory else family
+    if option and not peak_flops(name) and family.upper() not in known_accelerators():
+        raise ReproduceError(f"{option}: {expected}, found {given!r}: {family!r} is no accelerator the plan knows", code=2)
+    memory_gb = float(memory) if memory else DEFAULT_MEMORY_GB.get(family.upper())
     return HardwareSpec(int(count or 1) * nodes, name, memory_gb, nodes)
 
 
@@ -102,7 +117,7 @@ def recorded_hardware(recipe: Recipe) -> HardwareSpec | None:
     hw = recipe.hardware
     if hw.unknown or not hw.count:
         return None
-    return parse_hardware(f"{hw.count}x{hw.type}")
+    return parse_hardware(f"{hw.count}x{hw.type}", option=None)
 
 
 @dataclass(frozen=True)
@@ -285,7 +300,7 @@ def launch_commands(recipe: Recipe, hw: HardwareSpec | None) -> dict[str, str]:
 
 
 def make_plan(recipe: Recipe, hardware: str | None = None, host_memory_gib: float | None = None) -> dict:
-    if hardware:
+    if hardware is not None:
         hw, origin = parse_hardware(hardware), "named"
     elif (hw := detect_hardware()) is not None:
         origin = "detected"

@@ -22,9 +22,11 @@ from reproduce.device import Device, precision as precision_for
 from reproduce.layout import RunDir
 from reproduce.schedule import total_steps
 from reproduce.trainer import arguments_record, resolved_deepspeed, stop_at, trainer_class, training_arguments
+from survey.files import claim, refusal
 from survey.schema.recipe import Recipe
 
 SMOKE_STEPS = 20
+RUN_MARK = ".reproduce-run"  # names the folder it is in (survey.files.stamp): a copied or planted one counts for nothing
 SMOKE_NEW_TOKENS, NEW_TOKENS = 16, 32
 
 
@@ -37,6 +39,9 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
     h = recipe.hyperparameters
     run = RunDir(output_dir) if output_dir else RunDir.default(recipe.id, smoke)
     started = time.time()
+    # Never train into (and so rotate checkpoints in, or overwrite files of) a folder another program filled.
+    if (refused := refusal(run.root, "--output-dir", RUN_MARK, "python -m reproduce")) is not None:
+        raise ReproduceError(refused)
     last = checkpoints.resume_checkpoint(run.root) if resume else None  # before any download: fail fast
     if not smoke and not force:
         from reproduce import feasibility
@@ -54,6 +59,9 @@ def train(recipe: Recipe, output_dir: Path | None = None, smoke: bool = False, r
     args = training_arguments(recipe, run, world=world, precision=precision, max_steps=total or -1,
                               deepspeed=ds_config, has_eval=dataset.holds_out(recipe), cpu=not device.cuda,
                               save_steps=save_steps)
+    if distributed.is_main() and (refused := claim(run.root, "--output-dir", RUN_MARK, "python -m reproduce",
+                                                         lambda stamp: f"a run folder of python -m reproduce, {stamp}\n")):
+        raise ReproduceError(refused)
     run.root.mkdir(parents=True, exist_ok=True)
 
     with distributed.main_first():
@@ -126,14 +134,30 @@ def _write_manifest(recipe: Recipe, run: RunDir, trainer, result: dict, data: da
 
 
 def _train_and_save(trainer, tokenizer, run: RunDir, recipe: Recipe, smoke: bool, last: Path | None) -> None:  # noqa: ANN001
-    """trainer.train(), then the final weights and tokenizer; a full disk is reported with what was kept."""
+    """trainer.train(), then the final weights and tokenizer; a full disk is reported with what was kept, and so is a
+    checkpoint that its marker vouches for but that does not load."""
+    from transformers import TrainerCallback
+
+    class Loaded(TrainerCallback):  # Trainer has loaded the checkpoint (weights, optimizer, rng) by the first step
+        done = False
+
+        def on_step_begin(self, args, state, control, **kwargs):  # noqa: ANN001
+            Loaded.done = True
+
+    trainer.add_callback(Loaded())
     try:
         trainer.train(resume_from_checkpoint=str(last) if last else None)
         trainer.save_model(str(run.final))
         if distributed.is_main():
             tokenizer.save_pretrained(str(run.final))
-    except (OSError, RuntimeError) as exc:
+    except Exception as exc:
         if not hub.is_disk_full(exc):
+            if last is not None and not Loaded.done:
+                first = str(exc).splitlines()[0] if str(exc) else "no message"
+                raise ReproduceError(
+                    f"--resume: {last} does not load ({type(exc).__name__}: {first}), although its files are those "
+                    "its save wrote. Set it aside (rename it) to resume from an older checkpoint, or run without "
+                    "--resume to start over") from None
             raise
         removed = checkpoints.remove_incomplete(run.root)
         need = hub.disk_need(recipe, "checkpoint") if not smoke else None

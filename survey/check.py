@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from survey.diagnostics import Diagnostic
 from survey.facts import CardFacts, facts_of
-from survey.files import Unreadable, read_regular, write_atomically
+from survey.files import Unreadable, read_regular, user_secret, write_atomically
 from survey.loader import MAX_CARD_BYTES, read_card
 from survey.positions import place
 from survey.rules import card_diagnostics, cross_diagnostics
@@ -61,7 +59,7 @@ def code_version() -> str:
 def check_files(root: Path, files: list[Path], *, use_cache: bool = True) -> list[Diagnostic]:
     """Every diagnostic of `files` (all the cards of the catalog at `root`), placed at its line."""
     cache_path = root.resolve().parent / CACHE_FOLDER / CACHE_NAME
-    key = _key() if use_cache else None
+    key = user_secret() if use_cache else None
     previous = _read(cache_path, key) if key else {}
     results: dict[str, FileResult] = {}
     for path in files:
@@ -95,26 +93,6 @@ def _encodable(name: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _key() -> bytes | None:
-    """This user's secret for signing caches, made on first use; None where it cannot be kept."""
-    try:
-        path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "survey" / "key"
-    except RuntimeError:  # no home folder to be found
-        return None
-    try:
-        key = read_regular(path, 64)
-    except Unreadable:
-        key = b""
-    if len(key) == 32:
-        return key
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomically(path, secrets.token_bytes(32), mode=0o600)
-        return read_regular(path, 64)
-    except (Unreadable, OSError):
-        return None
 
 
 def _signature(key: bytes, body: bytes) -> str:

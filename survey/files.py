@@ -5,6 +5,8 @@
 - `write_atomically` writes a unique temporary file beside the target and renames it over the target,
   so an interrupted write never leaves half a file and two writers never share a temporary name. A
   symlink is written through: the file it points to gets the new content, the link stays a link.
+- `user_secret` is this user's own random key (kept in their cache folder), for signing the caches and
+  markers the project reads back: a file that merely looks right, planted or copied, does not carry it.
 - `claim` readies an output folder that a command will clear or overwrite (mkdocs empties its site
   folder; generate replaces its pages), and refuses one the command did not make: the command leaves a
   mark file in each folder it takes, naming that very folder (`stamp`), and only a new folder, an empty
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import stat
 import tempfile
 from collections.abc import Callable
@@ -187,3 +190,24 @@ def unlink_links(folder: Path) -> None:
         for name in dirs + files:
             if os.path.islink(os.path.join(parent, name)):
                 os.unlink(os.path.join(parent, name))
+
+
+def user_secret() -> bytes | None:
+    """This user's secret for signing what the project reads back, made on first use in
+    `$XDG_CACHE_HOME/survey/key`; None where it cannot be kept."""
+    try:
+        path = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "survey" / "key"
+    except RuntimeError:  # no home folder to be found
+        return None
+    try:
+        key = read_regular(path, 64)
+    except Unreadable:
+        key = b""
+    if len(key) == 32:
+        return key
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomically(path, secrets.token_bytes(32), mode=0o600)
+        return read_regular(path, 64)
+    except (Unreadable, OSError):
+        return None

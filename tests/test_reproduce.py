@@ -161,7 +161,7 @@ def test_malformed_line_names_file_and_line(capsys):
 
 
 def test_wrong_format_names_expected_and_found_fields():
-    with pytest.raises(ReproduceError, match=r"firefly_line\.jsonl:1: not alpaca data: expected fields instruction, output; found input, kind, target"):
+    with pytest.raises(ReproduceError, match=r"firefly_line\.jsonl:1: record 1: not alpaca data: expected fields instruction, output; found input, kind, target"):
         load_examples(FIXTURES / "firefly_line.jsonl", "alpaca")
     assert load_examples(FIXTURES / "firefly_line.jsonl", "firefly")[0]["category"] == "Poem"
 

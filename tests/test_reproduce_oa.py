@@ -197,11 +197,11 @@ def test_fastchat_reader_skips_a_leading_gpt_turn_and_stops_on_other_speakers(tm
     assert fastchat_split(records, 0.02, 0) == ([records[i] for i in order[:98]], [records[i] for i in order[98:]])
     path.write_text(json.dumps([{"id": "c", "conversations": [{"from": "human", "value": "Hi"},
                                                               {"from": "bing", "value": "Hello"}]}]), "utf-8")
-    with pytest.raises(ReproduceError, match=r"sharegpt\.json:1: speaker 'bing': FastChat's train\.py knows only"):
+    with pytest.raises(ReproduceError, match=r"sharegpt\.json:1: record 1: speaker 'bing': FastChat's train\.py knows only"):
         load_examples(path, "fastchat")
     path.write_text(json.dumps([{"id": "d", "conversations": [{"from": "human", "value": "Hi"},
                                                               {"from": "human", "value": "Again"}]}]), "utf-8")
-    with pytest.raises(ReproduceError, match=r"sharegpt\.json:1: turn 2 is from 'human'"):
+    with pytest.raises(ReproduceError, match=r"sharegpt\.json:1: record 1: turn 2 is from 'human'"):
         load_examples(path, "fastchat")
 
 
@@ -218,7 +218,8 @@ def test_parquet_is_read_exactly_as_json_lines(tmp_path):
     expected = list(read_records(jsonl))
     parquet = tmp_path / "train-00000-of-00001.parquet"
     _write_parquet(parquet, [record for _, record in expected])
-    assert list(read_records(parquet)) == expected  # same (row number, record) pairs, the struct column as a dict
+    # the same records with the same numbers, the struct column as a dict (Parquet has no lines to name)
+    assert [(p.record, r) for p, r in read_records(parquet)] == [(p.record, r) for p, r in expected]
     assert translation(parquet, "zh-en", StubRng([0.9, 0.1], [2, 3])) == translation(
         jsonl, "zh-en", StubRng([0.9, 0.1], [2, 3]))
     part = SimpleNamespace(format="oa-translation", name="wmt2019_zh-en", languages=None,
@@ -232,7 +233,7 @@ def test_parquet_errors_name_file_and_row(tmp_path):
 
     bad = tmp_path / "rows.parquet"
     _write_parquet(bad, [{"translation": {"zh": "你好", "en": "Hello"}}, {"other": None, "translation": None}])
-    with pytest.raises(ReproduceError, match=r"rows\.parquet:1: expected fields question, answer; found translation"):
+    with pytest.raises(ReproduceError, match=r"rows\.parquet: record 1: expected fields question, answer; found translation"):
         gsm8k(bad)
     with pytest.raises(ReproduceError, match=r"garbage\.parquet: not a Parquet file"):
         garbage = tmp_path / "garbage.parquet"

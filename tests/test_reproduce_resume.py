@@ -82,7 +82,11 @@ def test_resume_after_a_kill_uses_the_last_complete_checkpoint_and_the_same_data
 
 def test_resume_explains_when_no_checkpoint_is_complete(tmp_path, capsys):
     from reproduce.cli import main
+    from reproduce.run import RUN_MARK
+    from survey.files import claim
 
+    # a folder an earlier run took (its mark written by the same code a run uses), left with a save cut short
+    assert claim(tmp_path, "--output-dir", RUN_MARK, "python -m reproduce", lambda stamp: stamp) is None
     (tmp_path / "checkpoint-3").mkdir()
     (tmp_path / "checkpoint-3" / "trainer_state.json").write_text("{}", "utf-8")
     assert main([RECIPE, "--smoke", "--output-dir", str(tmp_path), "--resume"]) == 1
