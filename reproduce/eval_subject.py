@@ -94,13 +94,16 @@ def load(subject: Subject, merge_ready: bool = False) -> tuple[Any, Any]:
         model, tokenizer = _base(subject, folder, merge_ready)
         model = PeftModel.from_pretrained(model, str(folder))
     else:
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
         with _load_errors(folder):
+            check_architecture(subject, AutoConfig.from_pretrained(str(folder),
+                                                                   trust_remote_code=base_recipe.base.trust_remote_code))
             tokenizer = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=base_recipe.base.trust_remote_code)
             model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=_dtype(subject.recipe),
                                                          trust_remote_code=base_recipe.base.trust_remote_code)
-    check_fit(subject, model, tokenizer)
+    check_architecture(subject, model.config)
+    check_vocabulary(subject, model, tokenizer)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     if torch.cuda.is_available() and not getattr(model, "is_loaded_in_8bit", False):
@@ -173,18 +176,24 @@ class _load_errors:
         return False
 
 
-def check_fit(subject: Subject, model: Any, tokenizer: Any) -> None:
-    """The model must be of the recipe's architecture and its embeddings must hold the tokenizer's vocabulary."""
+def _where(subject: Subject) -> str:
+    return str(subject.path) if subject.path else f"{subject.hub}@{subject.revision}"
+
+
+def check_architecture(subject: Subject, config: Any) -> None:
+    """The model must be of the recipe's architecture (checked on config.json, before any weight is read)."""
     recipe = subject.recipe
-    where = subject.path or f"{subject.hub}@{subject.revision}"
-    config = getattr(model, "config", None)
     found = getattr(config, "model_type", None)
-    wanted = MODEL_TYPES.get(recipe.base.architecture, {recipe.base.architecture})
-    if found not in wanted:
-        raise ReproduceError(f"{where}: recipe {recipe.id} is for a {recipe.base.architecture} model, found a "
-                             f"{found} model; name the recipe it was trained with (--recipe)")
+    if found not in MODEL_TYPES.get(recipe.base.architecture, {recipe.base.architecture}):
+        raise ReproduceError(f"{_where(subject)}: recipe {recipe.id} is for a {recipe.base.architecture} model, found "
+                             f"a {found} model; name the recipe it was trained with (--recipe)")
+
+
+def check_vocabulary(subject: Subject, model: Any, tokenizer: Any) -> None:
+    """The model's embeddings must hold every token of the tokenizer."""
+    recipe = subject.recipe
     rows = model.get_input_embeddings().weight.shape[0]
     if len(tokenizer) > rows:
-        raise ReproduceError(f"{where}: the tokenizer has {len(tokenizer)} tokens but the model's embeddings only "
-                             f"{rows} rows; expected the tokenizer of recipe {recipe.id}'s base "
+        raise ReproduceError(f"{_where(subject)}: the tokenizer has {len(tokenizer)} tokens but the model's embeddings "
+                             f"only {rows} rows; expected the tokenizer of recipe {recipe.id}'s base "
                              f"({recipe.base.hub}, {recipe.base.shape.vocab} tokens) or of the run")
