@@ -197,3 +197,86 @@ def test_compare_shows_both_the_differences_the_published_score_and_the_answers(
     assert cli.main(["compare", str(run_eval), str(b), "--out", str(markdown)]) == 0
     assert "| held-out loss |" in markdown.read_text("utf-8") and "+0.500" in markdown.read_text("utf-8")
     assert cli.main(["compare", str(run_eval), str(b), "--out", str(tmp_path / "report.txt")]) == 2
+
+
+def test_chat_answers_scripted_input_in_the_template_and_agrees_with_eval(smoke_run, run_eval):
+    first = json.loads((ROOT / "reproduce/shipped/eval_prompts.jsonl").read_text("utf-8").splitlines()[0])
+    result = reproduce("chat", str(smoke_run), "--show-prompt", "--max-new-tokens", "4",
+                       stdin=f"{first['instruction']}\n\n{first['instruction']}\n")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr[-2000:]
+    expected = "prompt: " + json.dumps(generation_prompt(load_recipe(RECIPE), first["instruction"]), ensure_ascii=False)
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line.startswith("prompt: ")] == [expected, expected]  # Alpaca: no history
+    answer = result.stdout.split(expected + "\n")[1].strip()
+    generated = json.loads(run_eval.read_text("utf-8"))["generations"][0]
+    assert answer and answer == generated["output"].strip()  # same model, same greedy decoding, streamed
+
+
+def test_chat_carries_the_conversation_in_templates_with_turns():
+    from reproduce.chat import prompt
+    from reproduce.templates import VICUNA_SYSTEM
+
+    text = prompt(load_recipe("vicuna-7b"), [("Hi", "Hello!")], "Name a colour.")
+    assert text == f"{VICUNA_SYSTEM} USER: Hi ASSISTANT: Hello!</s>USER: Name a colour. ASSISTANT:"
+    alpaca = prompt(load_recipe("alpaca-7b"), [("Hi", "Hello!")], "Name a colour.")
+    assert "Hi" not in alpaca and alpaca.endswith("### Instruction:\nName a colour.\n\n### Response:")
+
+
+def test_chat_leaves_cleanly_on_ctrl_d_and_ctrl_c(smoke_run):
+    import signal
+
+    done = reproduce("chat", str(smoke_run), stdin="")
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    process = subprocess.Popen([sys.executable, "-m", "reproduce", "chat", str(smoke_run)], cwd=ROOT,
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    banner = ""
+    while "Ctrl-D" not in banner:  # the model is loaded and input is awaited
+        banner = process.stderr.readline()
+        assert banner or process.poll() is None
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and "Traceback" not in err
+
+
+def test_export_merges_the_adapter_into_a_folder_whose_logits_are_base_plus_adapter(smoke_run, run_eval, tmp_path,
+                                                                                   monkeypatch, capsys):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from reproduce import eval_subject
+
+    run = tmp_path / "run"
+    shutil.copytree(smoke_run, run, ignore=shutil.ignore_patterns("checkpoint-*"))
+    shutil.copy(run_eval, run / "eval.json")
+    calls = []
+    monkeypatch.setattr(hub.HfApi, "create_repo", lambda self, repo, **kw: calls.append(("create", repo)))
+    monkeypatch.setattr(hub.HfApi, "upload_folder", lambda self, **kw: calls.append(("upload", kw["repo_id"],
+                                                                                      kw["folder_path"])))
+    out = tmp_path / "export"
+    assert cli.main(["export", str(run), "--out", str(out), "--push", "acme/alpaca-lora-rerun"]) == 0
+    assert calls == [("create", "acme/alpaca-lora-rerun"), ("upload", "acme/alpaca-lora-rerun", str(out))]
+    assert (out / "model.safetensors").is_file() and not (out / "adapter_config.json").exists()
+    assert not list(tmp_path.glob(".export.partial-*"))
+
+    merged = AutoModelForCausalLM.from_pretrained(out).eval()
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    unmerged, _ = eval_subject.load(eval_subject.resolve(str(run), None))  # peft's PeftModel, adapter not merged
+    ids = tokenizer("Give three tips for staying healthy.", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        expected = unmerged(input_ids=ids).logits
+        with unmerged.disable_adapter():
+            base = unmerged(input_ids=ids).logits
+        found = merged(input_ids=ids).logits
+    assert torch.allclose(found, expected, atol=1e-5)
+    assert (found - base).abs().max() > 1e-4  # the adapter changed the model, and the merge kept that
+
+    card = (out / "README.md").read_text("utf-8")
+    digest = hashlib.sha256((run / "manifest.json").read_bytes()).hexdigest()
+    held = json.loads(run_eval.read_text("utf-8"))["heldout"]
+    assert RECIPE in card and digest in card and f"held-out loss {held['loss']:.4f}" in card
+    assert "LoRA r=" in card and "yahma/alpaca-cleaned" in card
+
+    capsys.readouterr()
+    assert cli.main(["export", str(run), "--out", str(out)]) == 1  # not empty: refused, left as it was
+    assert "already exists and is not an empty folder" in capsys.readouterr().err
+    assert (out / "model.safetensors").is_file()
