@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,20 +161,14 @@ def _base(subject: Subject, adapter: Path, merge_ready: bool) -> tuple[Any, Any]
     return model, tokenizer
 
 
-class _load_errors:
+@contextmanager
+def _load_errors(folder: Path):
     """A folder transformers cannot read as a model is named in one line."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, exc, tb) -> bool:  # noqa: ANN001
-        if exc is not None and isinstance(exc, (OSError, ValueError, KeyError)):
-            raise ReproduceError(f"{self.folder}: expected a Hugging Face model folder (config.json, weights, "
-                                 f"tokenizer), found {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
-        return False
+    try:
+        yield
+    except (OSError, ValueError, KeyError) as exc:
+        raise ReproduceError(f"{folder}: expected a Hugging Face model folder (config.json, weights, tokenizer), "
+                             f"found {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
 
 
 def _where(subject: Subject) -> str:
