@@ -18,7 +18,7 @@ $(PY):
 $(VENV)/.test-installed: pyproject.toml | $(PY)
 	$(PIP) install -q torch==2.13.0
 	$(PIP) install -q --no-build-isolation deepspeed==0.19.8
-	$(PIP) install -q -e '.[train,test,site]'
+	$(PIP) install -q -e '.[train,eval,test,site]'
 	touch $@
 
 $(VENV)/.site-installed: pyproject.toml | $(PY)

@@ -259,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     # the `deepspeed` launcher passes --local_rank=N first; the rank is also in LOCAL_RANK, which is what is read
     argv = [a for a in argv if not re.match(r"^--local[_-]rank(=\d+)?$", a)]
     try:
+        from reproduce import eval_cli  # eval, compare, chat, export
+
+        if argv and argv[0] in eval_cli.COMMANDS:
+            return eval_cli.main(argv)
         if argv and argv[0] in COMMANDS:
             args = _command_parser().parse_args(argv)
             return {"list": cmd_list, "show": cmd_show, "data": cmd_data, "report": cmd_report}[args.command](args)

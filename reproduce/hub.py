@@ -133,6 +133,35 @@ def _check_sha256(path: Path, expected: str | None) -> None:
                              "the download is damaged. Delete it and re-run to fetch it again")
 
 
+def download_url(url: str, target: Path, sha256: str | None) -> Path:
+    """`url` fetched once into `target` (a half-written file never kept), then checked against `sha256`."""
+    if not target.exists():
+        import urllib.request
+
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # a unique name beside the target: two runs downloading at once never write into one file
+        descriptor, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        os.close(descriptor)
+        partial = Path(name)
+        try:
+            urllib.request.urlretrieve(url, partial)  # noqa: S310 - recorded http(s) URL
+        except BaseException as exc:  # a Ctrl-C too: a half-written file is never kept
+            partial.unlink(missing_ok=True)
+            if not isinstance(exc, Exception):
+                raise
+            if is_disk_full(exc):
+                raise ReproduceError(f"no space left on the device while downloading {url} into "
+                                     f"{target.parent}; nothing half-written was kept. Free some space "
+                                     "(or set REPRODUCE_CACHE) and re-run") from None
+            if _is_network_error(exc):
+                raise ReproduceError(f"downloading {url} was interrupted ({exc}); re-run the same "
+                                     "command to download it again") from None
+            raise
+        partial.replace(target)
+    _check_sha256(target, sha256)
+    return target
+
+
 def download_data(recipe: Recipe) -> list[tuple[Any, Path]]:
     """Each included part, fetched once into the cache at its pinned revision (URL parts checked against sha256)."""
     files = []
@@ -140,32 +169,7 @@ def download_data(recipe: Recipe) -> list[tuple[Any, Path]]:
         if not part.included:
             continue
         if part.url:
-            target = cache() / "data" / recipe.id / Path(part.url).name
-            if not target.exists():
-                import urllib.request
-
-                target.parent.mkdir(parents=True, exist_ok=True)
-                # a unique name beside the target: two runs downloading at once never write into one file
-                descriptor, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-                os.close(descriptor)
-                partial = Path(name)
-                try:
-                    urllib.request.urlretrieve(part.url, partial)  # noqa: S310 - recorded http(s) URL
-                except BaseException as exc:  # a Ctrl-C too: a half-written file is never kept
-                    partial.unlink(missing_ok=True)
-                    if not isinstance(exc, Exception):
-                        raise
-                    if is_disk_full(exc):
-                        raise ReproduceError(f"no space left on the device while downloading {part.url} into "
-                                             f"{target.parent}; nothing half-written was kept. Free some space "
-                                             "(or set REPRODUCE_CACHE) and re-run") from None
-                    if _is_network_error(exc):
-                        raise ReproduceError(f"downloading {part.url} was interrupted ({exc}); re-run the same "
-                                             "command to download it again") from None
-                    raise
-                partial.replace(target)
-            _check_sha256(target, part.sha256)
-            files.append((part, target))
+            files.append((part, download_url(part.url, cache() / "data" / recipe.id / Path(part.url).name, part.sha256)))
             continue
         from huggingface_hub import hf_hub_download, snapshot_download
 

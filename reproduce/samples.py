@@ -17,11 +17,13 @@ SAMPLE_PROMPTS = ("Give three tips for staying healthy.", "用一句话介绍你
 _WHOLE_TEXT = {"alpaca", "alpaca-lora", "vicuna_v1.1"}
 
 
-def generation_prompt(recipe: Recipe, question: str) -> str:
-    """The recipe's training text for a one-turn example up to where the model answers: every segment but the answer."""
+def generation_prompt(recipe: Recipe, question: str, input_: str = "") -> str:
+    """The recipe's training text for a one-turn example up to where the model answers: every segment but the answer.
+    An `input_` goes in the Alpaca templates' Input field, and after the question in the chat templates."""
     # a placeholder answer, dropped again: an empty one renders differently in FastChat's template
-    example = {"instruction": question, "input": "", "output": "x",
-               "messages": [{"role": "user", "content": question}, {"role": "assistant", "content": "x"}]}
+    user = question + (f"\n\n{input_}" if input_ else "")
+    example = {"instruction": question, "input": input_, "output": "x",
+               "messages": [{"role": "user", "content": user}, {"role": "assistant", "content": "x"}]}
     return "".join(s.text for s in segments(recipe.template.name, example, system=recipe.template.system)[:-1])
 
 
@@ -48,22 +50,32 @@ def final_model(model: Any, final: Path):
     return reloaded.to("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def write_samples(recipe: Recipe, model: Any, tokenizer: Any, path: Path, max_new_tokens: int = 32) -> list[dict]:
-    """Greedy completions of SAMPLE_PROMPTS in the recipe's template, printed and written to `path` (JSON lines)."""
+def prompt_ids(recipe: Recipe, tokenizer: Any, prompt: str):
+    """The prompt's token ids as training tokenized it (special tokens added for the whole-text templates)."""
+    return tokenizer(prompt, add_special_tokens=recipe.template.name in _WHOLE_TEXT, return_tensors="pt")["input_ids"]
+
+
+def greedy(recipe: Recipe, model: Any, tokenizer: Any, prompt: str, max_new_tokens: int, streamer: Any = None) -> str:
+    """The greedy completion of `prompt`, decoded without special tokens (`streamer` gets the tokens as they come)."""
     import torch
 
-    model.eval()
     device = next(model.parameters()).device
+    ids = prompt_ids(recipe, tokenizer, prompt)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    with torch.no_grad():
+        out = model.generate(input_ids=ids.to(device), attention_mask=torch.ones_like(ids).to(device),
+                             do_sample=False, max_new_tokens=max_new_tokens, pad_token_id=pad_id,
+                             eos_token_id=tokenizer.eos_token_id, streamer=streamer)
+    return tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+
+
+def write_samples(recipe: Recipe, model: Any, tokenizer: Any, path: Path, max_new_tokens: int = 32) -> list[dict]:
+    """Greedy completions of SAMPLE_PROMPTS in the recipe's template, printed and written to `path` (JSON lines)."""
+    model.eval()
     rows = []
     for question in SAMPLE_PROMPTS:
         prompt = generation_prompt(recipe, question)
-        ids = tokenizer(prompt, add_special_tokens=recipe.template.name in _WHOLE_TEXT, return_tensors="pt")["input_ids"]
-        with torch.no_grad():
-            out = model.generate(input_ids=ids.to(device), attention_mask=torch.ones_like(ids).to(device),
-                                 do_sample=False, max_new_tokens=max_new_tokens, pad_token_id=pad_id,
-                                 eos_token_id=tokenizer.eos_token_id)
-        completion = tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+        completion = greedy(recipe, model, tokenizer, prompt, max_new_tokens)
         rows.append({"question": question, "prompt": prompt, "completion": completion, "text": prompt + completion})
         print(f"--- sample: {question}\n{completion}", flush=True)
     partial = path.with_name(path.name + ".tmp")

@@ -257,6 +257,18 @@ class Deviation(Localized):
     topic: str = Field(min_length=1)
 
 
+class EvaluationPrompts(Strict):
+    """The prompts the original's authors generated answers for when they judged their model, pinned like data."""
+
+    name: str = Field(min_length=1, description="What the set is called, e.g. self-instruct user-oriented instructions.")
+    url: Url = Field(description="The file at a pinned commit (a raw URL with a 40-hex commit).")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="sha256 of the file, checked after download.")
+    format: Literal["self-instruct", "fastchat-questions"] = Field(
+        description="self-instruct: {id, instruction, instances: [{input}]}; fastchat-questions: {question_id, text}.")
+    count: int = Field(ge=1, le=1_000_000, description="Prompts in the file.")
+    source: SourceRef | None = None
+
+
 class Recipe(Card):
     KIND = "recipe"
     FOLDER = "recipes"
@@ -276,3 +288,5 @@ class Recipe(Card):
     time: Duration
     launch: str | None = Field(default=None, description="The original launch command, verbatim.")
     deviations: list[Deviation] = []
+    evaluation_prompts: EvaluationPrompts | None = Field(
+        default=None, description="The original's own evaluation prompts; `reproduce eval` answers them (else a shipped set).")
