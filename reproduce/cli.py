@@ -186,7 +186,9 @@ def _positive(text: str) -> int:
 
 def _run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m reproduce", description="Retrain a baseline from its recipe.",
-                                     epilog="other commands: list, show RECIPE, data RECIPE --input FILE --output FILE.jsonl")
+                                     epilog="other commands: list, show RECIPE, data RECIPE --input FILE --output FILE.jsonl, "
+                                            "eval RUN-DIR, compare A B, chat RUN-DIR, export RUN-DIR, report RUN-DIR "
+                                            "(each with --help)")
     parser.add_argument("recipe")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--plan", action="store_true", help="memory, tokens, FLOPs, time and launch commands; downloads nothing")
@@ -268,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             return {"list": cmd_list, "show": cmd_show, "data": cmd_data, "report": cmd_report}[args.command](args)
         if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
             _run_parser().print_usage(sys.stderr)
-            print("python -m reproduce: expected a command (list, show, data) or a recipe id", file=sys.stderr)
+            print("python -m reproduce: expected a command (list, show, data, eval, compare, chat, export, report) or a recipe id", file=sys.stderr)
             return 2
         args = _run_parser().parse_args(argv)
         recipe = apply_overrides(load_recipe(args.recipe), args.set or [])
