@@ -153,6 +153,18 @@ def test_a_term_written_in_mixed_case_links_only_in_that_case() -> None:
     assert "[Scaling laws](scaling.md)" in linker("Scaling laws hold")  # a lower-case term matches any case
 
 
+def test_recipe_pages_name_the_originals_evaluation_prompts_at_their_pin(real_catalog) -> None:
+    with_prompts = [r for r in real_catalog.of("recipe") if r.evaluation_prompts]
+    assert with_prompts
+    for lang, heading in (("zh", "## 原作者的评测提示"), ("en", "## The original&#39;s evaluation prompts")):
+        files = render.pages(real_catalog, lang)
+        for recipe in with_prompts:
+            md = files[card_path(recipe)]
+            assert heading in md, (lang, recipe.id)
+            assert f"]({recipe.evaluation_prompts.url})" in md and recipe.evaluation_prompts.sha256 in md
+            assert f" {recipe.evaluation_prompts.count} " in md
+
+
 def test_write_touches_only_changed_files(tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert len(render.write(out, {"a.md": "x", "b/c.md": "y"})) == 2

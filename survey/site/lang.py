@@ -181,6 +181,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "truncation": ("超长截断", "Truncation"),
     "vocab_multiple_of": ("词表补齐到倍数", "Vocabulary padded to a multiple of"),
     "aliases": ("别名", "Also known as"),
+    "evaluation_prompts": ("原作者的评测提示", "The original's evaluation prompts"),
     "alpha": ("LoRA α", "LoRA alpha"),
     "amount": ("数量", "Amount"),
     "approx": ("约数", "Approximate"),

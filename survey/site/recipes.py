@@ -70,6 +70,12 @@ _WORDS = {
     "hyperparameters": ("超参数", "Hyperparameters"),
     "config": ("训练配置", "Training config"),
     "launch": ("原始启动命令", "The original launch command"),
+    "evaluation_prompts": ("原作者的评测提示", "The original's evaluation prompts"),
+    "evaluation_prompts.text": (
+        "用配方的模板回答这 {count} 条提示（{name}），文件按固定 commit 下载并校验 SHA-256：",
+        "answers these {count} prompts ({name}) in the recipe's template; the file is "
+        "downloaded at a pinned commit and checked against its SHA-256:",
+    ),
     "deviations": ("与原始训练的差异", "Where it departs from the original"),
     "commands": ("复现命令", "Commands"),
     "unpinned": ("未固定到具体 commit", "not pinned to a commit"),
@@ -386,5 +392,13 @@ def body(page: Page, recipe: Card) -> list[str]:
     out += _h2(page, "config", [*distributed, "", *config_blocks(page, recipe, collapsed=False)])
     if recipe.launch:
         out += _h2(page, "launch", [_block(recipe.launch, "sh", css="sv-prompt")])
+    if recipe.evaluation_prompts:
+        prompts = recipe.evaluation_prompts
+        url = text.safe_url(prompts.url)
+        intro = _code("python -m reproduce eval") + " " + text.md_escape(
+            _w(page, "evaluation_prompts.text").format(count=prompts.count, name=prompts.name))
+        where = f"[{text.md_escape(prompts.url)}]({url})" if url else text.md_escape(prompts.url)
+        cite = page.cite(recipe, prompts.source) if prompts.source else ""
+        out += _h2(page, "evaluation_prompts", [intro, "", f"{where} · SHA-256 {_code(prompts.sha256)}{cite}"])
     out += _h2(page, "deviations", deviation_lines(page, recipe))
     return out
