@@ -88,22 +88,20 @@ def load(subject: Subject, merge_ready: bool = False) -> tuple[Any, Any]:
     import torch
 
     folder = _weights_folder(subject)
-    base_recipe = subject.recipe
+    remote = subject.recipe.base.trust_remote_code
     if (folder / ADAPTER).is_file():
         from peft import PeftModel
 
         model, tokenizer = _base(subject, folder, merge_ready)
+        check_architecture(subject, model.config)
         model = PeftModel.from_pretrained(model, str(folder))
     else:
         from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-        with _load_errors(folder):
-            check_architecture(subject, AutoConfig.from_pretrained(str(folder),
-                                                                   trust_remote_code=base_recipe.base.trust_remote_code))
-            tokenizer = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=base_recipe.base.trust_remote_code)
-            model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=_dtype(subject.recipe),
-                                                         trust_remote_code=base_recipe.base.trust_remote_code)
-    check_architecture(subject, model.config)
+        with _load_errors(folder):  # the architecture is checked on config.json, before any weights load
+            check_architecture(subject, AutoConfig.from_pretrained(str(folder), trust_remote_code=remote))
+            tokenizer = AutoTokenizer.from_pretrained(str(folder), trust_remote_code=remote)
+            model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=_dtype(subject.recipe), trust_remote_code=remote)
     check_vocabulary(subject, model, tokenizer)
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token

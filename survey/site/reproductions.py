@@ -12,6 +12,7 @@ import math
 
 from survey.schema.common import Card
 from survey.site import loss_chart, text
+from survey.site.lang import pick
 from survey.site.page import Page, Site, heading, table
 
 DASH = "—"
@@ -47,8 +48,7 @@ _WORDS: dict[str, tuple[str, str]] = {
 
 
 def _w(page: Page, key: str) -> str:
-    zh, en = _WORDS[key]
-    return zh if page.lang == "zh" else en
+    return pick(_WORDS[key], page.lang)
 
 
 def of_recipes(site: Site, recipe_ids: set[str]) -> list[Card]:
